@@ -1,0 +1,1 @@
+"""Bundled default model, demo sequences and icon."""

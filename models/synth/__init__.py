@@ -1,0 +1,1 @@
+"""Procedural ShapeNet-format dataset generator."""
