@@ -1,0 +1,137 @@
+"""Voxel grids: the binvox format (as ShapeNetVox32 stores it) and overlap measures.
+
+Axis convention. Arrays in this project are indexed ``[x, y, z]`` with ``y`` up, the
+order ShapeNetVox32 grids have after the usual "fix_coords" reorder of binvox's
+x-z-y storage, and the order of the network's output axes (d, row, col). A binvox
+file written here stores the same grid in binvox's native x-z-y run order, so any
+binvox reader (viewvox, trimesh, the official ``binvox_rw``) shows the object upright
+with +y up.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from .atomic import atomic_write_bytes
+
+
+class BinvoxError(ValueError):
+    """A file is not a valid binvox file."""
+
+
+@dataclass
+class Binvox:
+    occupancy: np.ndarray  # bool [x, y, z]
+    translate: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    scale: float = 1.0
+
+
+def encode_binvox(
+    occupancy: np.ndarray,
+    translate: tuple[float, float, float] = (0.0, 0.0, 0.0),
+    scale: float = 1.0,
+) -> bytes:
+    """Serialise a boolean grid indexed [x, y, z] to binvox bytes."""
+    occ = np.asarray(occupancy).astype(bool)
+    if occ.ndim != 3:
+        raise ValueError(f"binvox needs a 3-D grid, got shape {occ.shape}")
+    dx, dy, dz = occ.shape
+    # binvox stores x slowest, then z, then y fastest: transpose [x, y, z] -> [x, z, y].
+    flat = np.ascontiguousarray(occ.transpose(0, 2, 1)).reshape(-1).astype(np.uint8)
+    # run-length encode as (value, count) byte pairs with counts 1..255
+    if flat.size == 0:
+        raise ValueError("binvox grid is empty")
+    change = np.flatnonzero(np.diff(flat)) + 1
+    starts = np.concatenate([[0], change])
+    lengths = np.diff(np.concatenate([starts, [flat.size]]))
+    values = flat[starts]
+    reps = (lengths + 254) // 255
+    out_values = np.repeat(values, reps)
+    out_counts = np.full(out_values.size, 255, dtype=np.int64)
+    last = np.cumsum(reps) - 1
+    out_counts[last] = lengths - 255 * (reps - 1)
+    body = np.empty(out_values.size * 2, dtype=np.uint8)
+    body[0::2] = out_values
+    body[1::2] = out_counts
+    header = (
+        "#binvox 1\n"
+        f"dim {dx} {dz} {dy}\n"
+        f"translate {translate[0]:g} {translate[1]:g} {translate[2]:g}\n"
+        f"scale {scale:g}\n"
+        "data\n"
+    ).encode("ascii")
+    return header + body.tobytes()
+
+
+def write_binvox(
+    path: str | os.PathLike,
+    occupancy: np.ndarray,
+    translate: tuple[float, float, float] = (0.0, 0.0, 0.0),
+    scale: float = 1.0,
+) -> None:
+    """Write a boolean grid indexed [x, y, z] to ``path`` atomically."""
+    atomic_write_bytes(path, encode_binvox(occupancy, translate, scale))
+
+
+def decode_binvox(data: bytes) -> Binvox:
+    """Parse binvox bytes into a grid indexed [x, y, z] (y up)."""
+    lines = []
+    pos = 0
+    for _ in range(5):
+        end = data.find(b"\n", pos)
+        if end < 0:
+            raise BinvoxError("truncated binvox header")
+        lines.append(data[pos:end].decode("ascii", "replace").strip())
+        pos = end + 1
+        if lines[-1] == "data":
+            break
+    if not lines or not lines[0].startswith("#binvox"):
+        raise BinvoxError("not a binvox file (missing '#binvox' header)")
+    dims = translate = scale = None
+    for line in lines[1:]:
+        key, _, rest = line.partition(" ")
+        try:
+            if key == "dim":
+                dims = tuple(int(v) for v in rest.split())
+            elif key == "translate":
+                translate = tuple(float(v) for v in rest.split())
+            elif key == "scale":
+                scale = float(rest)
+        except ValueError as exc:
+            raise BinvoxError(f"bad binvox header line {line!r}") from exc
+    if lines[-1] != "data" or dims is None or len(dims) != 3 or min(dims) <= 0:
+        raise BinvoxError("binvox header lacks 'dim' or 'data'")
+    body = np.frombuffer(data, dtype=np.uint8, offset=pos)
+    if body.size % 2:
+        body = body[:-1]
+    values, counts = body[0::2], body[1::2].astype(np.int64)
+    n = int(np.prod(dims))
+    if counts.sum() < n:
+        raise BinvoxError(f"binvox data is truncated: {counts.sum()} of {n} voxels")
+    flat = np.repeat(values.astype(bool), counts)[:n]
+    # stored dims are (x, z, y) in run order x slowest, z, y fastest
+    occ = flat.reshape(dims[0], dims[1], dims[2]).transpose(0, 2, 1)
+    return Binvox(
+        np.ascontiguousarray(occ),
+        tuple(translate) if translate and len(translate) == 3 else (0.0, 0.0, 0.0),
+        float(scale) if scale is not None else 1.0,
+    )
+
+
+def read_binvox(path: str | os.PathLike) -> np.ndarray:
+    """Read a binvox file as a boolean grid indexed [x, y, z] (y up)."""
+    with open(path, "rb") as f:
+        return decode_binvox(f.read()).occupancy
+
+
+def iou(pred: np.ndarray, target: np.ndarray) -> float:
+    """Intersection over union of two boolean grids (1.0 when both are empty)."""
+    p = np.asarray(pred, dtype=bool)
+    t = np.asarray(target, dtype=bool)
+    union = np.logical_or(p, t).sum()
+    if union == 0:
+        return 1.0
+    return float(np.logical_and(p, t).sum() / union)
