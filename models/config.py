@@ -1,0 +1,91 @@
+"""Network configuration (one dataclass) and the named presets of the 3D-R2N2 family."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    """Everything that fixes a network's shape; stored in every checkpoint.
+
+    The defaults are the official Res3D-GRU-3 (ResidualGRUNet) of the paper.
+    """
+
+    encoder: str = "residual"  # "residual" | "shallow"
+    decoder: str = "residual"  # "residual" | "shallow"
+    cell: str = "gru"  # "gru" | "lstm"
+    cell_kernel: int = 3  # 3: cells see their neighbours; 1: independent cells
+    enc_channels: tuple[int, ...] = (96, 128, 256, 256, 256, 256)
+    fc_features: int = 1024
+    hidden_channels: int = 128
+    grid: int = 4
+    # output channels of conv7, conv8, conv9, conv10 (conv11 always gives 2 classes)
+    dec_channels: tuple[int, ...] = (128, 128, 64, 32)
+    batchnorm: bool = False
+    leaky_slope: float = 0.01
+    image_size: int = 127
+    voxel_size: int = 32
+
+    def __post_init__(self) -> None:
+        if self.encoder not in ("residual", "shallow"):
+            raise ValueError(f"encoder must be 'residual' or 'shallow', not {self.encoder!r}")
+        if self.decoder not in ("residual", "shallow"):
+            raise ValueError(f"decoder must be 'residual' or 'shallow', not {self.decoder!r}")
+        if self.cell not in ("gru", "lstm"):
+            raise ValueError(f"cell must be 'gru' or 'lstm', not {self.cell!r}")
+        if self.cell_kernel not in (1, 3):
+            raise ValueError(f"cell_kernel must be 1 or 3, not {self.cell_kernel}")
+        if len(self.enc_channels) != 6 or len(self.dec_channels) != 4:
+            raise ValueError("enc_channels needs 6 widths and dec_channels 4")
+        if self.image_size != 127 or self.grid * 8 != self.voxel_size:
+            raise ValueError("the family is defined for 127x127 images and 32^3 = 4^3 x 8 voxels")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> NetConfig:
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - names
+        if unknown:
+            raise ValueError(f"unknown network config fields: {sorted(unknown)}")
+        kw = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+        return cls(**kw)
+
+
+_SHALLOW = dict(encoder="shallow", decoder="shallow")
+
+PRESETS: dict[str, NetConfig] = {
+    # paper, Table 1 (rows) -- official GRUNet / ResidualGRUNet where released
+    "res_gru3": NetConfig(),
+    "gru3": NetConfig(**_SHALLOW, cell="gru", cell_kernel=3),
+    "gru1": NetConfig(**_SHALLOW, cell="gru", cell_kernel=1),
+    "lstm3": NetConfig(**_SHALLOW, cell="lstm", cell_kernel=3),
+    "lstm1": NetConfig(**_SHALLOW, cell="lstm", cell_kernel=1),
+    # same residual topology, narrower, with BatchNorm: trainable on a laptop CPU
+    "small": NetConfig(
+        enc_channels=(16, 32, 64, 64, 96, 96),
+        fc_features=256,
+        hidden_channels=64,
+        dec_channels=(32, 16, 8, 8),
+        batchnorm=True,
+    ),
+}
+
+PRESET_HELP: dict[str, str] = {
+    "res_gru3": "Res3D-GRU-3, the official ResidualGRUNet (paper's best)",
+    "gru3": "3D-GRU-3, the official GRUNet (shallow encoder/decoder)",
+    "gru1": "3D-GRU-1: shallow, independent cells (1x1x1 recurrent kernel)",
+    "lstm3": "3D-LSTM-3: shallow, 3x3x3 recurrent kernel",
+    "lstm1": "3D-LSTM-1: shallow, independent cells",
+    "small": "residual GRU-3, narrow widths + BatchNorm, for CPU training (default model)",
+}
+
+
+def preset(name: str) -> NetConfig:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}") from None

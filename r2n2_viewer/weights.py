@@ -1,0 +1,71 @@
+"""Find and load a model: ``default`` (the bundled one), our ``.safetensors``, or an
+official ``.npy`` weights file (converted in memory)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .models.checkpoint import CheckpointError, load_checkpoint
+from .models.net import R2N2
+
+
+def default_weights_path() -> Path:
+    """The bundled default model (assets/default/model.safetensors)."""
+    from . import assets
+
+    return Path(assets.__file__).resolve().parent / "default" / "model.safetensors"
+
+
+def resolve_weights(spec: str | os.PathLike | None) -> Path:
+    """``None``/``"default"`` -> the bundled model; anything else must be an existing file."""
+    if spec is None or str(spec) == "default":
+        path = default_weights_path()
+        if not path.is_file():
+            raise CheckpointError(
+                f"the bundled default model is missing ({path}); pass --weights FILE"
+            )
+        return path
+    path = Path(spec).expanduser()
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such weights file")
+    return path
+
+
+def pick_device(device: str = "auto") -> torch.device:
+    """``auto`` = CUDA, then Apple MPS, then CPU; otherwise the named device."""
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(f"unknown device {device!r} (use auto, cpu, cuda or mps)") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device cuda requested but no CUDA GPU is available; use --device cpu")
+    return dev
+
+
+def load_model(
+    spec: str | os.PathLike | None,
+    device: str | torch.device = "cpu",
+    progress: Callable[[float], None] | None = None,
+) -> tuple[R2N2, dict[str, Any]]:
+    """Load a model from a checkpoint, or convert an official ``.npy`` on the fly."""
+    path = resolve_weights(spec)
+    if path.suffix.lower() == ".npy":
+        from .models.official import convert_official
+
+        net, meta = convert_official(path, progress=progress)
+        return net.to(device).eval(), meta
+    net, meta = load_checkpoint(path, device)
+    meta.setdefault("path", str(path))
+    return net, meta
