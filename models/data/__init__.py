@@ -1,0 +1,1 @@
+"""ShapeNet-format datasets: reader, augmentation, splits."""
