@@ -44,5 +44,121 @@ def viewer_main() -> int:
     return main(["view", *sys.argv[1:]])
 
 
+
+# --- train -------------------------------------------------------------------------
+def _add_train(sub) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train a network on a ShapeNet-format dataset",
+        description="Train on <data>/ShapeNetRendering + ShapeNetVox32 (the layout "
+        "`r2n2 synth` writes). Works under `torchrun --nproc_per_node N`.",
+    )
+    p.add_argument("--data", required=True, help="dataset root")
+    p.add_argument("--out", required=True, help="run folder (checkpoints, log.csv)")
+    p.add_argument("--preset", default="small", help="network preset (default: small)")
+    p.add_argument("--recipe", help="named recipe, e.g. 'default' (the bundled model's)")
+    p.add_argument("--iterations", type=int, default=60000)
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--max-views", type=int, default=5)
+    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--lr-steps", default="0.3333",
+                   help="comma-separated fractions of --iterations where lr *= 0.1")
+    p.add_argument("--weight-decay", type=float, default=5e-5)
+    p.add_argument("--loss", choices=["last", "every"], default="last",
+                   help="loss at the last step (official) or averaged over every step")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=2, help="data-loader worker processes")
+    p.add_argument("--checkpoint-every", type=int, default=500)
+    p.add_argument("--val-every", type=int, default=500)
+    p.add_argument("--val-models", type=int, default=96)
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run in --out (the default when it has a checkpoint)")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_run_train)
+
+
+def _run_train(args) -> int:
+    from pathlib import Path
+
+    from .models.train import TrainConfig, train
+
+    if not Path(args.data).is_dir():
+        raise CLIError(f"dataset folder {args.data} does not exist; create one with `r2n2 synth`")
+    if args.resume and not (Path(args.out) / "last.safetensors").is_file():
+        raise CLIError(f"nothing to resume in {args.out} (no last.safetensors)")
+    cfg = TrainConfig(
+        data=args.data, out=args.out, preset=args.preset, iterations=args.iterations,
+        batch_size=args.batch_size, max_views=args.max_views, lr=args.lr,
+        lr_steps=tuple(float(f) for f in args.lr_steps.split(",") if f),
+        weight_decay=args.weight_decay, loss=args.loss, seed=args.seed, workers=args.workers,
+        checkpoint_every=args.checkpoint_every, val_every=args.val_every,
+        val_models=args.val_models, threads=args.threads, recipe=args.recipe,
+    )
+    path = train(cfg, progress=not args.no_progress)
+    print(f"final checkpoint: {path}")
+    return 0
+
+
+COMMANDS.append(_add_train)
+
+
+# --- eval --------------------------------------------------------------------------
+def _add_eval(sub) -> None:
+    p = sub.add_parser(
+        "eval",
+        help="mean IoU per category for 1..K views (the paper's protocol)",
+        description="Evaluate a model on a ShapeNet-format split: mean IoU at a threshold "
+        "per category and overall for 1..K views; each model's k-view result is step k of "
+        "one sequence of K random (seeded) views.",
+    )
+    p.add_argument("--weights", default="default",
+                   help="checkpoint (.safetensors), official .npy, or 'default'")
+    p.add_argument("--data", required=True, help="dataset root")
+    p.add_argument("--split", default="test", choices=["train", "test"])
+    p.add_argument("--max-views", type=int, default=5)
+    p.add_argument("--threshold", type=float, default=0.4)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--limit", type=int, help="evaluate at most this many models")
+    p.add_argument("--baseline", choices=["mean-shape"],
+                   help="also print an image-blind baseline beside the model")
+    p.add_argument("--json", help="write the result as JSON")
+    p.add_argument("--plot", help="write a PNG plot of IoU against the number of views")
+    p.add_argument("--device", default="auto")
+    p.set_defaults(func=_run_eval)
+
+
+def _run_eval(args) -> int:
+    from pathlib import Path
+
+    from .models import evaluate as ev
+    from .weights import load_model, pick_device
+
+    if not Path(args.data).is_dir():
+        raise CLIError(f"dataset folder {args.data} does not exist")
+    if not 0.0 < args.threshold < 1.0:
+        raise CLIError("--threshold must lie strictly between 0 and 1")
+    device = pick_device(args.device)
+    net, meta = load_model(args.weights, device)
+    result = ev.evaluate(net, args.data, args.split, args.max_views, args.threshold,
+                         args.seed, args.limit, device)
+    result["weights"] = str(args.weights)
+    baseline = None
+    if args.baseline == "mean-shape":
+        baseline = ev.evaluate_mean_shape(args.data, args.split, args.max_views,
+                                          args.threshold, args.limit)
+        result["baseline_mean_shape"] = baseline
+    print(ev.format_table(result, baseline))
+    if args.json:
+        ev.write_json(args.json, result)
+        print(f"wrote {args.json}")
+    if args.plot:
+        ev.plot(args.plot, result, title=f"{meta.get('name') or meta.get('preset') or ''}")
+        print(f"wrote {args.plot}")
+    return 0
+
+
+COMMANDS.append(_add_eval)
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,0 +1,237 @@
+"""Evaluation with the paper's protocol: mean IoU at a threshold (0.4) per category and
+overall, for 1..K views. Each model gets K random views (seeded per model); its k-view
+result is step k of one sequence. Also the image-blind mean-shape baseline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zlib
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .atomic import atomic_write, atomic_write_text
+from .net import R2N2
+
+Item = tuple[str, np.ndarray, np.ndarray]  # (category name, views (K,3,127,127), voxels bool)
+
+
+def _voxel_iou(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+    inter = (pred & gt).flatten(1).sum(1).float()
+    union = (pred | gt).flatten(1).sum(1).float()
+    return torch.where(union > 0, inter / union.clamp_min(1), torch.ones_like(union))
+
+
+def model_seed(seed: int, synset: str, model_id: str) -> int:
+    """A per-model seed independent of iteration order and worker count."""
+    return zlib.crc32(f"{seed}/{synset}/{model_id}".encode())
+
+
+def iter_split(
+    root: str | os.PathLike, split: str, max_views: int, seed: int, limit: int | None
+) -> Iterator[Item]:
+    """(category, K random test-transformed views, voxels) for each model of a split."""
+    from .data.shapenet import load_model_views, split_models
+
+    models = split_models(root, split)
+    if limit is not None and limit < len(models):
+        # spread a limited evaluation over every category
+        idx = np.linspace(0, len(models) - 1, limit).round().astype(int)
+        models = [models[i] for i in sorted(set(idx.tolist()))]
+    for m in models:
+        rng = np.random.default_rng(model_seed(seed, m.synset, m.model_id))
+        n = min(max_views, m.num_views)
+        view_ids = rng.choice(m.num_views, size=n, replace=False).tolist()
+        try:
+            images, voxels = load_model_views(root, m.synset, m.model_id, view_ids, train=False)
+        except (OSError, ValueError) as exc:
+            print(f"skipping {m.synset}/{m.model_id}: {exc}")
+            continue
+        yield m.category, images, voxels
+
+
+@torch.inference_mode()
+def evaluate_items(
+    net: R2N2,
+    items: Iterable[Item],
+    max_views: int = 5,
+    threshold: float = 0.4,
+    device: str | torch.device = "cpu",
+    batch_size: int = 8,
+    progress: bool = True,
+    total: int | None = None,
+) -> dict[str, Any]:
+    """Mean IoU per category and overall for 1..max_views views."""
+    from tqdm import tqdm
+
+    was_training = net.training
+    net.eval()
+    per_cat: dict[str, list[np.ndarray]] = defaultdict(list)
+    buf: list[Item] = []
+
+    def flush() -> None:
+        cats = [b[0] for b in buf]
+        seq = torch.from_numpy(np.stack([b[1][:max_views] for b in buf], 1)).to(device)
+        gt = torch.from_numpy(np.stack([b[2] for b in buf])).to(device).bool()
+        logits = net(seq, every_step=True)  # (K, N, 2, 32, 32, 32)
+        ious = torch.stack(
+            [_voxel_iou(R2N2.probabilities(lg) >= threshold, gt) for lg in logits], 1
+        )
+        for c, row in zip(cats, ious.cpu().numpy(), strict=True):
+            per_cat[c].append(row)
+        buf.clear()
+
+    bar = tqdm(items, total=total, desc="eval", disable=not progress)
+    for item in bar:
+        if item[1].shape[0] < max_views:
+            continue
+        buf.append(item)
+        if len(buf) == batch_size:
+            flush()
+    if buf:
+        flush()
+    net.train(was_training)
+    return summarise(per_cat, threshold)
+
+
+def summarise(per_cat: dict[str, list[np.ndarray]], threshold: float) -> dict[str, Any]:
+    if not per_cat:
+        raise ValueError("no models to evaluate (is the split empty or are all files bad?)")
+    rows = {c: np.stack(v) for c, v in sorted(per_cat.items())}
+    everything = np.concatenate(list(rows.values()))
+    k = everything.shape[1]
+
+    def as_dict(a: np.ndarray) -> dict[str, float]:
+        return {str(i + 1): float(a[i]) for i in range(k)}
+
+    return {
+        "threshold": threshold,
+        "overall": as_dict(everything.mean(0)),
+        "per_category": {c: as_dict(r.mean(0)) for c, r in rows.items()},
+        "models": int(everything.shape[0]),
+        "models_per_category": {c: int(r.shape[0]) for c, r in rows.items()},
+    }
+
+
+def evaluate(
+    net: R2N2,
+    root: str | os.PathLike,
+    split: str = "test",
+    max_views: int = 5,
+    threshold: float = 0.4,
+    seed: int = 0,
+    limit: int | None = None,
+    device: str | torch.device = "cpu",
+    progress: bool = True,
+) -> dict[str, Any]:
+    """The paper's protocol on a ShapeNet-format dataset root."""
+    items = iter_split(root, split, max_views, seed, limit)
+    return evaluate_items(
+        net, items, max_views, threshold, device, progress=progress, total=limit
+    )
+
+
+# --- the image-blind baseline ---------------------------------------------------------
+def mean_shapes(root: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Per-category mean occupancy of the training split's voxel grids."""
+    from .data.shapenet import load_voxels, split_models
+
+    sums: dict[str, np.ndarray] = {}
+    counts: dict[str, int] = defaultdict(int)
+    for m in split_models(root, "train"):
+        try:
+            v = load_voxels(root, m.synset, m.model_id).astype(np.float32)
+        except (OSError, ValueError):
+            continue
+        sums[m.category] = sums.get(m.category, 0) + v
+        counts[m.category] += 1
+    return {c: s / counts[c] for c, s in sums.items()}
+
+
+def evaluate_mean_shape(
+    root: str | os.PathLike,
+    split: str = "test",
+    max_views: int = 5,
+    threshold: float = 0.4,
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """IoU of the thresholded per-category mean training shape: the same for any number
+    of views, since it ignores the images."""
+    from .data.shapenet import load_voxels, split_models
+
+    means = {c: m >= threshold for c, m in mean_shapes(root).items()}
+    per_cat: dict[str, list[np.ndarray]] = defaultdict(list)
+    models = split_models(root, split)
+    if limit is not None and limit < len(models):
+        idx = np.linspace(0, len(models) - 1, limit).round().astype(int)
+        models = [models[i] for i in sorted(set(idx.tolist()))]
+    for m in models:
+        if m.category not in means:
+            continue
+        try:
+            gt = load_voxels(root, m.synset, m.model_id)
+        except (OSError, ValueError):
+            continue
+        v = float(
+            _voxel_iou(torch.from_numpy(means[m.category])[None], torch.from_numpy(gt)[None])[0]
+        )
+        per_cat[m.category].append(np.full(max_views, v))
+    return summarise(per_cat, threshold)
+
+
+# --- reporting -----------------------------------------------------------------------
+def format_table(result: dict[str, Any], baseline: dict[str, Any] | None = None) -> str:
+    k = len(result["overall"])
+    head = f"{'category':<14}" + "".join(f"{i:>8}" for i in range(1, k + 1))
+    if baseline:
+        head += f"{'mean-shape':>12}"
+    lines = [f"mean IoU at threshold {result['threshold']} by number of views", head]
+
+    def row(name: str, vals: dict[str, float], base: dict[str, float] | None) -> str:
+        s = f"{name:<14}" + "".join(f"{vals[str(i)]:>8.3f}" for i in range(1, k + 1))
+        if base is not None:
+            s += f"{base['1']:>12.3f}"
+        return s
+
+    for c, vals in result["per_category"].items():
+        base = baseline["per_category"].get(c) if baseline else None
+        lines.append(row(c, vals, base))
+    lines.append(row("overall", result["overall"], baseline["overall"] if baseline else None))
+    lines.append(f"({result['models']} models)")
+    return "\n".join(lines)
+
+
+def write_json(path: str | os.PathLike, result: dict[str, Any]) -> None:
+    atomic_write_text(path, json.dumps(result, indent=2) + "\n")
+
+
+def plot(path: str | os.PathLike, result: dict[str, Any], title: str = "") -> None:
+    """IoU against the number of views, one line per category plus the overall mean."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    k = len(result["overall"])
+    xs = list(range(1, k + 1))
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    for c, vals in result["per_category"].items():
+        ax.plot(xs, [vals[str(i)] for i in xs], marker="o", lw=1, ms=3, label=c, alpha=0.8)
+    ax.plot(xs, [result["overall"][str(i)] for i in xs], "k-o", lw=2.5, label="overall")
+    ax.set_xlabel("number of views")
+    ax.set_ylabel(f"mean IoU (threshold {result['threshold']})")
+    ax.set_xticks(xs)
+    ax.grid(alpha=0.3)
+    ax.set_title(title or "IoU against the number of views")
+    ax.legend(fontsize=7, ncol=2, loc="lower right")
+    fig.tight_layout()
+    path = Path(path)
+    with atomic_write(path, "wb") as f:
+        fig.savefig(f, format=path.suffix.lstrip(".") or "png")
+    plt.close(fig)

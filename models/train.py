@@ -1,0 +1,280 @@
+"""Training loop: Adam, step-decayed learning rate, variable sequence length, per-step or
+last-step loss, checkpoints, resume, CSV log, validation IoU; single process or
+``torchrun`` (DistributedDataParallel: gloo on CPU, nccl on GPU).
+
+The official schedule (lr 1e-4, x0.1 at 20k of 60k iterations, weight decay 5e-5) is
+expressed as fractions of the iteration budget so it scales to any budget.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+import os
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+
+from .atomic import atomic_write_bytes, atomic_write_text
+from .checkpoint import load_checkpoint, save_checkpoint
+from .config import preset
+from .net import R2N2
+
+
+@dataclass
+class TrainConfig:
+    data: str
+    out: str
+    preset: str = "small"
+    iterations: int = 60000
+    batch_size: int = 8
+    max_views: int = 5
+    min_views: int = 1
+    lr: float = 1e-4
+    lr_steps: tuple[float, ...] = (1 / 3,)  # fractions of `iterations` where lr *= 0.1
+    weight_decay: float = 5e-5
+    loss: str = "last"  # "last" (official) | "every" (mean over every step)
+    seed: int = 0
+    workers: int = 2
+    checkpoint_every: int = 500
+    val_every: int = 500
+    val_models: int = 96
+    threads: int = 0  # torch intra-op threads; 0 = torch's default
+    recipe: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# `r2n2 train --recipe default` reproduces the bundled default model.
+RECIPES: dict[str, dict[str, Any]] = {
+    "default": dict(
+        preset="small",
+        iterations=4000,
+        batch_size=8,
+        max_views=5,
+        lr=1e-3,
+        lr_steps=(0.75,),
+        weight_decay=5e-5,
+        loss="every",
+        checkpoint_every=250,
+        val_every=500,
+    ),
+}
+
+
+def apply_recipe(cfg: TrainConfig) -> TrainConfig:
+    if cfg.recipe is None:
+        return cfg
+    if cfg.recipe not in RECIPES:
+        raise ValueError(f"unknown recipe {cfg.recipe!r}; choose one of {', '.join(RECIPES)}")
+    return dataclasses.replace(cfg, **RECIPES[cfg.recipe])
+
+
+def learning_rate(cfg: TrainConfig, it: int) -> float:
+    drops = sum(1 for f in cfg.lr_steps if it >= f * cfg.iterations)
+    return cfg.lr * (0.1**drops)
+
+
+def sequence_loss(logits: torch.Tensor, voxels: torch.Tensor, mode: str) -> torch.Tensor:
+    """Voxel-wise cross-entropy. ``logits`` (T, N, 2, D, H, W) for "every", else (N, 2, ...)."""
+    target = voxels.long()
+    if mode == "every":
+        t = logits.shape[0]
+        return F.cross_entropy(logits.flatten(0, 1), target.repeat(t, 1, 1, 1))
+    return F.cross_entropy(logits, target)
+
+
+def batch_iou(logits: torch.Tensor, voxels: torch.Tensor, threshold: float = 0.4) -> float:
+    pred = R2N2.probabilities(logits.detach()) >= threshold
+    gt = voxels.bool()
+    inter = (pred & gt).flatten(1).sum(1).float()
+    union = (pred | gt).flatten(1).sum(1).float().clamp_min(1)
+    return float((inter / union).mean())
+
+
+# --- distributed helpers ---------------------------------------------------------
+def _dist_env() -> tuple[int, int, int]:
+    return (
+        int(os.environ.get("RANK", 0)),
+        int(os.environ.get("WORLD_SIZE", 1)),
+        int(os.environ.get("LOCAL_RANK", 0)),
+    )
+
+
+def _setup_distributed() -> tuple[int, int, torch.device]:
+    rank, world, local = _dist_env()
+    if torch.cuda.is_available():
+        device = torch.device("cuda", local)
+        torch.cuda.set_device(device)
+    else:
+        device = torch.device("cpu")
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return rank, world, device
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _batches(cfg: TrainConfig, rank: int) -> Iterator[dict]:
+    from .data.shapenet import make_loader
+
+    epoch = 0
+    while True:
+        loader = make_loader(
+            cfg.data,
+            "train",
+            batch_size=cfg.batch_size,
+            max_views=cfg.max_views,
+            min_views=cfg.min_views,
+            workers=cfg.workers,
+            seed=cfg.seed * 1000 + rank * 100 + epoch,
+            train=True,
+        )
+        yield from loader
+        epoch += 1
+
+
+def train(cfg: TrainConfig, progress: bool = True) -> Path:
+    """Train, checkpointing into ``cfg.out``; returns the path of the final checkpoint."""
+    from tqdm import tqdm
+
+    from .evaluate import evaluate
+
+    cfg = apply_recipe(cfg)
+    rank, world, device = _setup_distributed()
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    last_ckpt, state_file = out / "last.safetensors", out / "train_state.pt"
+
+    seed_everything(cfg.seed + rank)
+    net = R2N2(preset(cfg.preset)).to(device)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    start, elapsed = 0, 0.0
+    if last_ckpt.is_file() and state_file.is_file():
+        loaded, _ = load_checkpoint(last_ckpt, device)
+        net.load_state_dict(loaded.state_dict())
+        state = torch.load(state_file, map_location=device, weights_only=True)
+        opt.load_state_dict(state["optimizer"])
+        start, elapsed = int(state["iteration"]), float(state.get("elapsed", 0.0))
+        if rank == 0:
+            print(f"resuming {out} at iteration {start}")
+    model: torch.nn.Module = net
+    if world > 1:
+        model = torch.nn.parallel.DistributedDataParallel(net)
+
+    log_path = out / "log.csv"
+    fields = ["iteration", "loss", "iou", "lr", "views", "s_per_step", "elapsed_s"]
+    val_fields = [f"val_iou_{k}" for k in range(1, cfg.max_views + 1)]
+    if rank == 0:
+        atomic_write_text(out / "train_config.json", json.dumps(dataclasses.asdict(cfg), indent=2))
+        if not log_path.is_file() or start == 0:
+            log_path.write_text(",".join(fields + val_fields) + "\n")
+
+    def checkpoint(it: int) -> None:
+        if rank != 0:
+            return
+        meta_training = {
+            "data": str(cfg.data),
+            "iterations": it,
+            "wall_time_s": round(elapsed, 1),
+            "config": {k: v for k, v in dataclasses.asdict(cfg).items() if k != "extra"},
+            "world_size": world,
+            "device": device.type,
+        }
+        save_checkpoint(last_ckpt, net, preset=cfg.preset, training=meta_training)
+        buf = _torch_bytes({"optimizer": opt.state_dict(), "iteration": it, "elapsed": elapsed})
+        atomic_write_bytes(state_file, buf)
+
+    batches = _batches(cfg, rank)
+    bar = tqdm(
+        total=cfg.iterations, initial=start, disable=not progress or rank != 0, desc="train"
+    )
+    ema_loss = ema_iou = None
+    it = start
+    try:
+        net.train()
+        while it < cfg.iterations:
+            t0 = time.perf_counter()
+            batch = next(batches)
+            images = batch["images"].to(device, non_blocking=True)
+            voxels = batch["voxels"].to(device, non_blocking=True)
+            for g in opt.param_groups:
+                g["lr"] = learning_rate(cfg, it)
+            logits = model(images, every_step=cfg.loss == "every")
+            loss = sequence_loss(logits, voxels, cfg.loss)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            it += 1
+            dt = time.perf_counter() - t0
+            elapsed += dt
+            iou = batch_iou(logits[-1] if cfg.loss == "every" else logits, voxels)
+            lv = float(loss)
+            if not math.isfinite(lv):
+                raise FloatingPointError(f"loss became {lv} at iteration {it}; lower --lr")
+            ema_loss = lv if ema_loss is None else 0.95 * ema_loss + 0.05 * lv
+            ema_iou = iou if ema_iou is None else 0.95 * ema_iou + 0.05 * iou
+            bar.update(1)
+            bar.set_postfix(loss=f"{ema_loss:.4f}", iou=f"{ema_iou:.3f}", s_it=f"{dt:.2f}")
+            row: dict[str, Any] = {
+                "iteration": it,
+                "loss": round(lv, 5),
+                "iou": round(iou, 4),
+                "lr": learning_rate(cfg, it - 1),
+                "views": images.shape[0],
+                "s_per_step": round(dt, 3),
+                "elapsed_s": round(elapsed, 1),
+            }
+            if rank == 0 and (it % cfg.val_every == 0 or it == cfg.iterations) and cfg.val_models:
+                net.eval()
+                res = evaluate(
+                    net, cfg.data, split="test", max_views=cfg.max_views,
+                    limit=cfg.val_models, device=device, progress=False,
+                )
+                net.train()
+                for k, v in res["overall"].items():
+                    row[f"val_iou_{k}"] = round(v, 4)
+                bar.write(
+                    f"iteration {it}: val IoU by views "
+                    + " ".join(f"{k}:{v:.3f}" for k, v in res["overall"].items())
+                )
+            if rank == 0:
+                with open(log_path, "a", newline="") as f:
+                    csv.DictWriter(f, fields + val_fields).writerow(row)
+            if it % cfg.checkpoint_every == 0:
+                checkpoint(it)
+    except KeyboardInterrupt:
+        checkpoint(it)
+        bar.close()
+        if rank == 0:
+            print(f"interrupted: checkpoint saved at iteration {it} in {out}")
+        raise
+    bar.close()
+    checkpoint(it)
+    if world > 1:
+        dist.barrier()
+        dist.destroy_process_group()
+    return last_ckpt
+
+
+def _torch_bytes(obj: Any) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    return buf.getvalue()
