@@ -72,6 +72,13 @@ PRESETS: dict[str, NetConfig] = {
         dec_channels=(32, 16, 8, 8),
         batchnorm=True,
     ),
+    # the same topology at toy widths: smoke tests of training and tools, never accuracy
+    "tiny": NetConfig(
+        enc_channels=(8, 8, 8, 8, 8, 8),
+        fc_features=32,
+        hidden_channels=8,
+        dec_channels=(8, 8, 8, 8),
+    ),
 }
 
 PRESET_HELP: dict[str, str] = {
@@ -81,6 +88,7 @@ PRESET_HELP: dict[str, str] = {
     "lstm3": "3D-LSTM-3: shallow, 3x3x3 recurrent kernel",
     "lstm1": "3D-LSTM-1: shallow, independent cells",
     "small": "residual GRU-3, narrow widths + BatchNorm, for CPU training (default model)",
+    "tiny": "toy widths for smoke tests (not for accuracy)",
 }
 
 

@@ -9,7 +9,7 @@ from r2n2_viewer.models.checkpoint import save_checkpoint
 from r2n2_viewer.models.config import NetConfig
 from r2n2_viewer.models.net import R2N2
 
-TINY = NetConfig(
+TINY = NetConfig(  # == PRESETS["tiny"]
     enc_channels=(8, 8, 8, 8, 8, 8),
     fc_features=32,
     hidden_channels=8,

@@ -1,0 +1,111 @@
+"""synth -> train -> eval end to end on a tiny configuration, single process and DDP."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from r2n2_viewer.models.checkpoint import read_metadata
+from r2n2_viewer.models.train import TrainConfig, learning_rate, sequence_loss
+
+from r2n2_viewer.cli import main
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("synth")
+    from r2n2_viewer.models.synth.generate import generate
+
+    generate(root, 5, views=6, seed=3, categories=["chair", "table"], workers=1, progress=False)
+    return root
+
+
+def test_lr_schedule_scales_with_budget():
+    cfg = TrainConfig(data="d", out="o", iterations=600, lr=1e-4, lr_steps=(1 / 3,))
+    assert learning_rate(cfg, 0) == pytest.approx(1e-4)
+    assert learning_rate(cfg, 199) == pytest.approx(1e-4)
+    assert learning_rate(cfg, 200) == pytest.approx(1e-5)
+
+
+def test_every_step_loss_averages_steps():
+    import torch
+
+    torch.manual_seed(0)
+    logits = torch.randn(3, 2, 2, 4, 4, 4)
+    vox = (torch.rand(2, 4, 4, 4) > 0.5).to(torch.uint8)
+    per_step = [sequence_loss(lg, vox, "last") for lg in logits]
+    assert sequence_loss(logits, vox, "every") == pytest.approx(float(sum(per_step) / 3), 1e-5)
+
+
+def test_train_resume_eval_end_to_end(tiny_data, tmp_path, capsys):
+    run = tmp_path / "run"
+    args = ["train", "--data", str(tiny_data), "--out", str(run), "--preset", "tiny",
+            "--iterations", "4", "--batch-size", "2", "--max-views", "3", "--lr", "1e-3",
+            "--checkpoint-every", "2", "--val-every", "4", "--val-models", "4",
+            "--workers", "0", "--seed", "1", "--no-progress", "--loss", "every"]
+    assert main(args) == 0
+    meta = read_metadata(run / "last.safetensors")
+    assert meta["training"]["iterations"] == 4
+    rows = list(csv.DictReader(open(run / "log.csv")))
+    assert [int(r["iteration"]) for r in rows] == [1, 2, 3, 4]
+    assert rows[-1]["val_iou_3"] != ""
+    # resume continues from the checkpoint instead of starting again
+    assert main([*args[:9], "6", *args[10:], "--resume"]) == 0
+    assert read_metadata(run / "last.safetensors")["training"]["iterations"] == 6
+    rows = list(csv.DictReader(open(run / "log.csv")))
+    assert [int(r["iteration"]) for r in rows][-2:] == [5, 6]
+    capsys.readouterr()
+
+    out_json, out_png = tmp_path / "e.json", tmp_path / "e.png"
+    rc = main(["eval", "--weights", str(run / "last.safetensors"), "--data", str(tiny_data),
+               "--max-views", "3", "--json", str(out_json), "--plot", str(out_png),
+               "--baseline", "mean-shape", "--device", "cpu"])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "overall" in text and "mean-shape" in text
+    res = json.loads(out_json.read_text())
+    assert res["threshold"] == 0.4
+    assert set(res["overall"]) == {"1", "2", "3"}
+    assert set(res["per_category"]) == {"chair", "table"}
+    assert res["models"] == 2  # 5 models per category -> 1 in the test split each
+    assert all(0.0 <= v <= 1.0 for v in res["overall"].values())
+    assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_training_is_deterministic_for_a_seed(tiny_data, tmp_path):
+    from r2n2_viewer.models.checkpoint import load_checkpoint
+
+    nets = []
+    for name in ("a", "b"):
+        args = ["train", "--data", str(tiny_data), "--out", str(tmp_path / name), "--preset",
+                "tiny", "--iterations", "2", "--batch-size", "2", "--workers", "0",
+                "--val-models", "0", "--seed", "7", "--no-progress"]
+        assert main(args) == 0
+        nets.append(load_checkpoint(tmp_path / name / "last.safetensors")[0])
+    for (k, a), b in zip(nets[0].state_dict().items(), nets[1].state_dict().values(), strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=k)
+
+
+def test_train_bad_data_folder(tmp_path, capsys):
+    rc = main(["train", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "r")])
+    assert rc == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_distributed_training_two_cpu_processes(tiny_data, tmp_path):
+    run = tmp_path / "ddp"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
+           "2", "-m", "r2n2_viewer.cli", "train", "--data", str(tiny_data), "--out", str(run),
+           "--preset", "tiny", "--iterations", "3", "--batch-size", "2", "--workers", "0",
+           "--val-models", "0", "--no-progress"]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    meta = read_metadata(run / "last.safetensors")
+    assert meta["training"]["world_size"] == 2
+    assert meta["training"]["iterations"] == 3
