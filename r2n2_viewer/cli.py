@@ -44,6 +44,90 @@ def viewer_main() -> int:
     return main(["view", *sys.argv[1:]])
 
 
+# --- reconstruct -------------------------------------------------------------------
+_RECON_FORMATS = {"binvox": ".binvox", "obj": ".obj", "smooth-obj": "_smooth.obj", "npz": ".npz"}
+
+
+def _add_reconstruct(sub) -> None:
+    p = sub.add_parser(
+        "reconstruct",
+        help="reconstruct an object's voxels from one or more pictures of it",
+        description="Feed the pictures to the network one view at a time (one recurrent "
+        "step each) and write the reconstruction after the last view, or after every view "
+        "with --every-step (step_01.*, step_02.*, ...). Files are in a unit cube centred "
+        "at the origin with +y up (see r2n2_viewer.export).",
+    )
+    p.add_argument("images", nargs="+", metavar="IMG",
+                   help="views of one object, in order (PNG, JPEG, WebP, BMP, TIFF, ...)")
+    p.add_argument("--weights", default="default",
+                   help="checkpoint (.safetensors), official .npy, or 'default' (bundled model)")
+    p.add_argument("--out", required=True, help="output folder (created if missing)")
+    p.add_argument("--every-step", action="store_true",
+                   help="write step_NN.* after every view, not only reconstruction.*")
+    p.add_argument("--format", default="binvox,obj",
+                   help="comma-separated: binvox, obj (voxel cubes), smooth-obj (marching "
+                   "cubes), npz (every step's probabilities as step1..stepK); "
+                   "default: binvox,obj")
+    p.add_argument("--threshold", type=float, default=0.4,
+                   help="P(occupied) at or above which a voxel is solid (default 0.4)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_run_reconstruct)
+
+
+def _run_reconstruct(args) -> int:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from . import export
+    from .images import load_view
+    from .session import ReconstructionSession
+
+    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+    unknown = sorted(set(formats) - set(_RECON_FORMATS))
+    if unknown or not formats:
+        raise CLIError(f"unknown --format {','.join(unknown) or '(none)'}; "
+                       f"choose from {', '.join(_RECON_FORMATS)}")
+    if not 0.0 < args.threshold < 1.0:
+        raise CLIError("--threshold must lie strictly between 0 and 1")
+    views = [load_view(path) for path in args.images]  # every picture checked before any work
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--out {out} exists and is not a folder")
+    session = ReconstructionSession(args.weights, device=args.device)
+    out.mkdir(parents=True, exist_ok=True)
+    writers = {"binvox": export.export_binvox, "obj": export.export_obj_cubes,
+               "smooth-obj": export.export_obj_smooth}
+    written: list[Path] = []
+    n = len(views)
+    bar = tqdm(total=n, unit="view", disable=args.no_progress, desc="reconstruct")
+    for i, (path, view) in enumerate(zip(args.images, views, strict=True), 1):
+        step = session.add_view(view, label=Path(path).name)
+        voxels = int((step.probabilities >= args.threshold).sum())
+        bar.update(1)
+        tqdm.write(f"view {i}/{n} {Path(path).name}: {step.ms:.1f} ms, "
+                   f"{voxels} voxels >= {args.threshold:g}")
+        if args.every_step or i == n:
+            stem = f"step_{i:02d}" if args.every_step else "reconstruction"
+            for fmt in formats:
+                if fmt in writers:
+                    target = out / f"{stem}{_RECON_FORMATS[fmt]}"
+                    writers[fmt](target, step.probabilities, args.threshold)
+                    written.append(target)
+    bar.close()
+    if "npz" in formats:
+        target = out / "reconstruction.npz"
+        export.export_npz(target, session.steps)
+        written.append(target)
+    print(f"model {session.model_name} on {session.torch_device}; wrote {len(written)} files "
+          f"to {out}: {', '.join(p.name for p in written)}")
+    return 0
+
+
+COMMANDS.append(_add_reconstruct)
+
+
 
 # --- train -------------------------------------------------------------------------
 def _add_train(sub) -> None:
