@@ -427,7 +427,7 @@ def car(r: Rng) -> Result:
         side = _side(r)
         if a == "open_door":
             dl = _u(r, 0.9, 1.2)
-            ang = _u(r, 0.6, 1.1) * side
+            ang = -_u(r, 0.6, 1.1) * side  # the free end swings outwards
             door = box((0, 0, -dl / 2), (0.06, hb * 0.8 + ch * 0.7, dl), tone=0)
             parts += moved(
                 [door],
@@ -931,8 +931,9 @@ def table(r: Rng) -> Result:
     inset = _u(r, 0.02, 0.12)
     if base == "legs":
         if round_top:
-            for k in range(int(r.choice([3, 4]))):
-                a = 2 * np.pi * k / (3 if k < 3 else 4)
+            n = int(r.choice([3, 4]))
+            for k in range(n):
+                a = 2 * np.pi * k / n
                 parts += moved(
                     [frustum((w * 0.35, 0, 0), (w * 0.25, h - t, 0), lt / 2, tone=1)],
                     rot_y(a + 0.3),
@@ -965,7 +966,7 @@ def table(r: Rng) -> Result:
     tags: dict = {"variant": ("round" if round_top else "rect") + f"-{base}", "asymmetric": asym}
     if asym:
         side = _side(r)
-        a = _pick(r, ["side_cabinet", "drawer", "return"] if not round_top else ["drawer", "shelf"])
+        a = _pick(r, ["side_cabinet", "return", "shelf"]) if not round_top else "shelf"
         tags["asym"] = a
         if a == "side_cabinet":
             cw = min(_u(r, 0.3, 0.45), w * 0.4)
@@ -979,14 +980,10 @@ def table(r: Rng) -> Result:
                         tone=2,
                     )
                 )
-        elif a == "drawer":
-            dw = min(w * 0.35, 0.5)
-            x = side * (w * 0.2)
-            parts.append(box((x, h - t - 0.06, 0.0), (dw, 0.12, min(d * 0.8, 0.6)), tone=1))
-        elif a == "shelf":
+        elif a == "shelf":  # a hanging shelf under one side
             x = side * w * 0.3
             parts.append(frustum((x, h - t, 0), (x, h * 0.45, 0), 0.02, tone=1))
-            parts.append(box((x, h * 0.45, 0), (w * 0.35, 0.03, w * 0.35), tone=1))
+            parts.append(box((x, h * 0.45, 0), (w * 0.35, 0.03, min(w * 0.35, d * 0.8)), tone=1))
         else:
             rl = _u(r, 0.5, 0.9)
             rw = min(_u(r, 0.4, 0.6), w * 0.45)
@@ -1104,12 +1101,12 @@ def watercraft(r: Rng) -> Result:
     tags: dict = {"variant": kind, "asymmetric": asym}
     a = ""
     if asym:
-        a = _pick(
-            r,
-            ["outrigger", "offset_cabin", "side_boat"]
-            if kind != "sailboat"
-            else ["boom_out", "offset_cabin"],
-        )
+        options = {
+            "canoe": ["outrigger"],
+            "sailboat": ["boom_out", "offset_cabin"],
+            "ship": ["offset_cabin", "side_boat"],
+        }.get(kind, ["outrigger", "offset_cabin", "side_boat"])
+        a = _pick(r, options)
         tags["asym"] = a
     cx = side * beam * 0.2 if a == "offset_cabin" else 0.0
     if kind == "motorboat":
