@@ -320,5 +320,55 @@ def _run_convert(args) -> int:
 
 COMMANDS.append(_add_convert)
 
+# --- view / render -------------------------------------------------------------------
+def _add_view(sub) -> None:
+    p = sub.add_parser("view", help="open the viewer window",
+                       description="See the network refine its reconstruction view by view. "
+                       "Drop photos of one object into the window, one step each.")
+    p.add_argument("images", nargs="*", metavar="IMG", help="views to add at start, in order")
+    p.add_argument("--weights", default="default",
+                   help="checkpoint (.safetensors), official .npy, or 'default' (bundled model)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
+    p.add_argument("--demo", help="start with this bundled demo sequence")
+    p.set_defaults(func=_run_view)
+
+
+def _run_view(args) -> int:
+    from .gui.app import run
+
+    return run(args.images, weights=args.weights, device=args.device, demo=args.demo)
+
+
+def _add_render(sub) -> None:
+    p = sub.add_parser("render", help="render every step to PNGs and a GIF, without a window",
+                       description="Reconstruct from the pictures one view at a time and "
+                       "render each step off-screen: step_01.png ... and refinement.gif.")
+    p.add_argument("images", nargs="+", metavar="IMG", help="views of one object, in order")
+    p.add_argument("--weights", default="default",
+                   help="checkpoint (.safetensors), official .npy, or 'default' (bundled model)")
+    p.add_argument("--out", required=True, help="output folder (created if missing)")
+    p.add_argument("--threshold", type=float, default=0.4, help="default 0.4")
+    p.add_argument("--mode", choices=["cubes", "smooth", "points"], default="cubes")
+    p.add_argument("--changes", action="store_true",
+                   help="colour the voxels that appeared; ghosts for those that disappeared")
+    p.add_argument("--size", default="800x600", help="image size WxH (default 800x600)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
+    p.set_defaults(func=_run_render)
+
+
+def _run_render(args) -> int:
+    from .render import parse_size, render_images
+
+    written = render_images(args.images, args.out, weights=args.weights,
+                            threshold=args.threshold, mode=args.mode, changes=args.changes,
+                            size=parse_size(args.size), device=args.device)
+    for path in written:
+        print(path)
+    return 0
+
+
+COMMANDS.append(_add_view)
+COMMANDS.append(_add_render)
+
 if __name__ == "__main__":
     sys.exit(main())

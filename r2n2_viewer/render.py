@@ -1,0 +1,173 @@
+"""Draw reconstruction steps with PyVista: shared styling for the viewer's viewport, and
+off-screen rendering of every step to PNG files plus an animated GIF (``r2n2 render``).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyvista as pv
+
+from . import scene as sc
+
+BACKGROUND = "#f4f5f7"
+GHOST_OPACITY = 0.18
+GT_COLOR = "#2a7fff"
+
+# add_mesh keyword arguments for each layer of a StepScene
+LAYER_STYLE: dict[str, dict[str, Any]] = {
+    "cubes": dict(scalars="rgb", rgb=True, show_edges=False, ambient=0.25, diffuse=0.8),
+    "smooth": dict(color="#c9a66b", smooth_shading=True, ambient=0.2, specular=0.2),
+    "points": dict(scalars="rgba", rgba=True, point_size=7, style="points",
+                   render_points_as_spheres=False, ambient=1.0, diffuse=0.0),
+    "changed": dict(scalars="rgb", rgb=True, ambient=0.25, diffuse=0.8),
+    "ghosts": dict(color=tuple(c / 255 for c in sc.DISAPPEARED_RGB), opacity=GHOST_OPACITY,
+                   ambient=0.4),
+    # translucency follows the write strength: idle cells almost vanish
+    "gates": dict(scalars="write_strength", cmap="magma_r", clim=(0.0, 1.0),
+                  opacity=[0.03, 0.5], show_edges=True, edge_color="#777777", line_width=1,
+                  ambient=0.5),
+    "truth": dict(color=GT_COLOR, opacity=0.22, ambient=0.4),
+    "outline": dict(color="#9aa0a8", line_width=1),
+}
+
+
+def add_layer(plotter: Any, mesh: pv.DataSet, layer: str, name: str | None = None) -> Any:
+    """Add ``mesh`` styled as ``layer``; returns the actor (None for an empty mesh)."""
+    if mesh is None or mesh.n_points == 0:
+        return None
+    style = dict(LAYER_STYLE[layer])
+    return plotter.add_mesh(mesh, name=name, show_scalar_bar=False, reset_camera=False,
+                            render=False, pickable=False, **style)
+
+
+def layers_for(mode: str, changes: bool, gates: bool, truth: bool) -> list[str]:
+    """The layers shown for a display mode and the overlay toggles."""
+    if changes:
+        out = ["changed", "ghosts"]
+    elif mode in ("cubes", "smooth", "points"):
+        out = [mode]
+    else:
+        raise ValueError(f"unknown display mode {mode!r} (cubes, smooth or points)")
+    if gates:
+        out.append("gates")
+    if truth:
+        out.append("truth")
+    return out
+
+
+def set_default_camera(plotter: Any) -> None:
+    """The ShapeNet-like viewpoint, zoomed to the whole 32^3 grid."""
+    plotter.camera_position = sc.default_camera()
+    plotter.reset_camera(bounds=sc.GRID_BOUNDS)
+    plotter.camera.zoom(0.92)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'800x600' -> (800, 600)."""
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"size must look like 800x600, got {text!r}") from None
+    if not (16 <= w <= 8192 and 16 <= h <= 8192):
+        raise ValueError(f"size {w}x{h} out of range (16..8192)")
+    return w, h
+
+
+def render_scenes(
+    scenes: Sequence[sc.StepScene],
+    out_dir: str | os.PathLike,
+    mode: str = "cubes",
+    changes: bool = False,
+    gates: bool = False,
+    truth: np.ndarray | None = None,
+    size: tuple[int, int] = (800, 600),
+    gif_ms: int = 700,
+) -> list[Path]:
+    """Render each scene off-screen to ``step_NN.png`` and all of them to
+    ``refinement.gif`` in ``out_dir``; returns the written paths."""
+    from PIL import Image
+
+    from .models.atomic import atomic_write_bytes
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    plotter = pv.Plotter(off_screen=True, window_size=list(size))
+    plotter.set_background(BACKGROUND)
+    add_layer(plotter, sc.grid_outline(), "outline")
+    truth_mesh = sc.ground_truth_mesh(truth) if truth is not None else None
+    names = layers_for(mode, changes, gates, truth is not None)
+    set_default_camera(plotter)
+    written, frames = [], []
+    try:
+        for scene in scenes:
+            actors = []
+            for layer in names:
+                mesh = truth_mesh if layer == "truth" else scene.layer(layer)
+                actors.append(add_layer(plotter, mesh, layer))
+            label = f"step {scene.index}  \u00b7  {scene.n_voxels} voxels"
+            if scene.iou is not None:
+                label += f"  \u00b7  IoU {scene.iou:.3f}"
+            text = plotter.add_text(label, position="upper_left", font_size=11, color="#333333")
+            plotter.render()
+            img = plotter.screenshot(None, return_img=True)
+            frames.append(Image.fromarray(img))
+            buf = io.BytesIO()
+            frames[-1].save(buf, format="PNG")
+            path = out / f"step_{scene.index:02d}.png"
+            atomic_write_bytes(path, buf.getvalue())
+            written.append(path)
+            for actor in [*actors, text]:
+                if actor is not None:
+                    plotter.remove_actor(actor, render=False)
+        if frames:
+            gif = out / "refinement.gif"
+            atomic_write_bytes(gif, gif_bytes(frames, gif_ms))
+            written.append(gif)
+    finally:
+        plotter.close()
+    return written
+
+
+def gif_bytes(frames: Sequence[Any], ms: int = 700) -> bytes:
+    """An endlessly looping animated GIF of PIL images (the last frame held longer)."""
+    frames = [f.convert("RGB") for f in frames]
+    durations = [ms] * len(frames)
+    durations[-1] = ms * 3
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:],
+                   duration=durations, loop=0, optimize=False)
+    return buf.getvalue()
+
+
+def render_images(
+    images: Sequence[str | os.PathLike],
+    out_dir: str | os.PathLike,
+    weights: str | None = "default",
+    threshold: float = 0.4,
+    mode: str = "cubes",
+    changes: bool = False,
+    size: tuple[int, int] = (800, 600),
+    device: str = "auto",
+) -> list[Path]:
+    """Reconstruct from ``images`` one view at a time and render every step."""
+    from .images import load_view
+    from .session import ReconstructionSession
+
+    if not 0.0 < threshold < 1.0:
+        raise ValueError("threshold must lie strictly between 0 and 1")
+    layers_for(mode, changes, False, False)  # validate the mode before any work
+    views = [load_view(p) for p in images]
+    session = ReconstructionSession(weights, device=device)
+    scenes, prev = [], None
+    for path, view in zip(images, views, strict=True):
+        step = session.add_view(view, Path(path).name)
+        scenes.append(sc.build_step_scene(step.probabilities, prev, step.update_gate,
+                                          threshold, step.index, step.ms))
+        prev = step.probabilities
+    return render_scenes(scenes, out_dir, mode=mode, changes=changes, size=size)

@@ -1,0 +1,265 @@
+"""Voxel grids -> PyVista meshes: the pictures of one reconstruction step.
+
+Pure functions (no Qt). World frame: voxel ``[x, y, z]`` is the unit cube centred on
+world point ``(x, y, z)``; ``y`` is up, so objects stand upright. Everything a viewer
+needs for one step is built at once by :func:`build_step_scene` (in a worker thread),
+so changing the shown step only swaps prepared meshes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyvista as pv
+
+GRID = 32
+CENTER = (GRID - 1) / 2.0  # world centre of the voxel grid
+GRID_BOUNDS = (-0.5, GRID - 0.5) * 3  # xmin, xmax, ymin, ymax, zmin, zmax
+VIEW_AZIMUTH = 45.0  # degrees around +y, 0 = looking from +z
+VIEW_ELEVATION = 25.0  # ShapeNet renderings use 25..30 degrees
+
+# colours (RGB 0..255)
+KEPT_RGB = (200, 200, 205)
+APPEARED_RGB = (40, 170, 90)
+DISAPPEARED_RGB = (220, 60, 60)
+
+# the six faces of a unit cube: (axis, direction) and the four corner offsets,
+# counter-clockwise seen from outside (outward normals)
+_FACES: list[tuple[int, int, np.ndarray]] = []
+
+
+def _face_corners(axis: int, sign: int) -> np.ndarray:
+    u, v = (axis + 1) % 3, (axis + 2) % 3
+    corners = []
+    for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1)):
+        c = np.zeros(3)
+        c[axis], c[u], c[v] = 0.5 * sign, 0.5 * a, 0.5 * b
+        corners.append(c)
+    out = np.array(corners)
+    return out if sign > 0 else out[::-1].copy()
+
+
+for _axis in range(3):
+    for _sign in (1, -1):
+        _FACES.append((_axis, _sign, _face_corners(_axis, _sign)))
+
+
+def _empty_polydata() -> pv.PolyData:
+    return pv.PolyData()
+
+
+def voxel_surface(
+    occupancy: np.ndarray, cell_values: dict[str, np.ndarray] | None = None
+) -> pv.PolyData:
+    """The visible faces of the occupied voxels: one quad per face between an occupied
+    voxel and an empty one (or the grid's border).
+
+    Cell data ``voxel`` holds the flat index (C order) of the voxel each face belongs to;
+    every array in ``cell_values`` (shape of the grid, or ``(*grid, k)``) is copied to
+    the faces of its voxel under its name.
+    """
+    occ = np.asarray(occupancy, dtype=bool)
+    padded = np.pad(occ, 1)
+    pts, vox = [], []
+    for axis, sign, corners in _FACES:
+        neighbour = np.roll(padded, -sign, axis=axis)[1:-1, 1:-1, 1:-1]
+        idx = np.argwhere(occ & ~neighbour)
+        if idx.size:
+            pts.append(idx[:, None, :].astype(np.float32) + corners[None].astype(np.float32))
+            vox.append(np.ravel_multi_index(idx.T, occ.shape))
+    if not pts:
+        return _empty_polydata()
+    points = np.concatenate(pts).reshape(-1, 3)
+    voxel = np.concatenate(vox).astype(np.int32)
+    n = voxel.size
+    faces = np.empty((n, 5), dtype=np.int64)
+    faces[:, 0] = 4
+    faces[:, 1:] = np.arange(4 * n, dtype=np.int64).reshape(n, 4)
+    mesh = pv.PolyData(points, faces=faces.ravel())
+    mesh.cell_data["voxel"] = voxel
+    for name, values in (cell_values or {}).items():
+        arr = np.asarray(values)
+        mesh.cell_data[name] = arr.reshape(occ.size, *arr.shape[3:])[voxel]
+    return mesh
+
+
+def visible_face_count(occupancy: np.ndarray) -> int:
+    """Number of faces :func:`voxel_surface` draws (6 per voxel minus shared ones)."""
+    occ = np.asarray(occupancy, dtype=bool)
+    total = 0
+    padded = np.pad(occ, 1)
+    for a in range(3):
+        for s in (1, -1):
+            total += int((occ & ~np.roll(padded, -s, axis=a)[1:-1, 1:-1, 1:-1]).sum())
+    return total
+
+
+def probability_rgb(p: np.ndarray, cmap: str = "viridis") -> np.ndarray:
+    """Map probabilities in [0, 1] to uint8 RGB with a matplotlib colour map."""
+    from matplotlib import colormaps
+
+    lut = (colormaps[cmap](np.linspace(0.0, 1.0, 256))[:, :3] * 255).astype(np.uint8)
+    return lut[np.clip((np.asarray(p) * 255).astype(np.int32), 0, 255)]
+
+
+def cubes_mesh(probabilities: np.ndarray, threshold: float) -> pv.PolyData:
+    """Voxels with P >= threshold as cubes; cell data ``probability`` and ``rgb``."""
+    prob = np.asarray(probabilities, dtype=np.float32)
+    return voxel_surface(
+        prob >= threshold, {"probability": prob, "rgb": probability_rgb(prob)}
+    )
+
+
+def smooth_mesh(probabilities: np.ndarray, threshold: float) -> pv.PolyData:
+    """Marching-cubes surface of the probability field at ``threshold`` (world frame)."""
+    from skimage.measure import marching_cubes
+
+    prob = np.asarray(probabilities, dtype=np.float32)
+    if not (prob >= threshold).any():
+        return _empty_polydata()
+    padded = np.pad(prob, 1, constant_values=0.0)
+    if padded.min() >= threshold:
+        return _empty_polydata()
+    verts, tris, normals, _ = marching_cubes(padded, level=threshold, allow_degenerate=False)
+    verts -= 1.0  # undo the padding: vertex coordinates are voxel indices
+    faces = np.hstack([np.full((len(tris), 1), 3, np.int64), tris.astype(np.int64)])
+    mesh = pv.PolyData(verts.astype(np.float32), faces=faces.ravel())
+    mesh.point_data["Normals"] = -normals.astype(np.float32)  # outward (toward low P)
+    mesh.point_data.active_normals_name = "Normals"
+    return mesh
+
+
+def point_cloud(probabilities: np.ndarray, floor: float = 0.05) -> pv.PolyData:
+    """Voxel centres with P >= ``floor``; point data ``probability`` and ``rgba`` (alpha
+    grows with the probability)."""
+    prob = np.asarray(probabilities, dtype=np.float32)
+    idx = np.argwhere(prob >= floor)
+    if idx.size == 0:
+        return _empty_polydata()
+    p = prob[tuple(idx.T)]
+    mesh = pv.PolyData(idx.astype(np.float32))
+    mesh.point_data["probability"] = p
+    rgba = np.empty((len(p), 4), np.uint8)
+    rgba[:, :3] = probability_rgb(p)
+    rgba[:, 3] = np.clip(40 + p * 215, 0, 255).astype(np.uint8)
+    mesh.point_data["rgba"] = rgba
+    return mesh
+
+
+@dataclass
+class Changes:
+    appeared: np.ndarray  # bool [x, y, z]: occupied now, empty at the previous step
+    disappeared: np.ndarray  # bool: empty now, occupied at the previous step
+    kept: np.ndarray  # bool: occupied at both
+
+
+def changes(probabilities: np.ndarray, previous: np.ndarray | None, threshold: float) -> Changes:
+    """What thresholding at ``threshold`` gains and loses from the previous step (none
+    before the first step: everything appeared)."""
+    now = np.asarray(probabilities) >= threshold
+    before = np.zeros_like(now) if previous is None else np.asarray(previous) >= threshold
+    return Changes(now & ~before, before & ~now, now & before)
+
+
+def changes_meshes(ch: Changes) -> tuple[pv.PolyData, pv.PolyData]:
+    """(current occupancy with appeared voxels coloured, ghosts of disappeared voxels);
+    cell data ``appeared`` (0/1) and ``rgb`` on the first."""
+    rgb = np.empty((*ch.appeared.shape, 3), np.uint8)
+    rgb[...] = KEPT_RGB
+    rgb[ch.appeared] = APPEARED_RGB
+    current = voxel_surface(ch.appeared | ch.kept, {"appeared": ch.appeared.astype(np.uint8),
+                                                    "rgb": rgb})
+    return current, voxel_surface(ch.disappeared)
+
+
+def gate_grid(update_gate: np.ndarray, shrink: float = 0.9) -> pv.UnstructuredGrid:
+    """The recurrent grid as one cube per cell (64 for 4^3), each covering the voxels
+    it writes to, with cell data ``write_strength``."""
+    gate = np.asarray(update_gate, dtype=np.float32)
+    n = gate.shape[0]
+    size = GRID / n
+    image = pv.ImageData(dimensions=(n + 1,) * 3, spacing=(size,) * 3, origin=(-0.5,) * 3)
+    image.cell_data["write_strength"] = gate.ravel(order="F")  # VTK: x fastest
+    grid = image.cast_to_unstructured_grid()
+    return grid.shrink(shrink) if shrink < 1.0 else grid
+
+
+def ground_truth_mesh(occupancy: np.ndarray) -> pv.PolyData:
+    """The ground-truth voxels as a surface of cubes."""
+    return voxel_surface(np.asarray(occupancy, dtype=bool))
+
+
+def grid_outline() -> pv.PolyData:
+    """The 32^3 grid's bounding box as lines."""
+    return pv.Box(bounds=GRID_BOUNDS).outline()
+
+
+def default_camera(distance: float = 95.0) -> list[tuple[float, float, float]]:
+    """[position, focal point, view up] of the default ShapeNet-like viewpoint."""
+    az, el = math.radians(VIEW_AZIMUTH), math.radians(VIEW_ELEVATION)
+    d = (math.cos(el) * math.sin(az), math.sin(el), math.cos(el) * math.cos(az))
+    pos = tuple(CENTER + distance * c for c in d)
+    return [pos, (CENTER,) * 3, (0.0, 1.0, 0.0)]  # type: ignore[list-item]
+
+
+@dataclass
+class StepScene:
+    """Every mesh needed to show one step, built at one threshold."""
+
+    index: int  # 1-based step number
+    threshold: float
+    n_voxels: int
+    cubes: pv.PolyData
+    smooth: pv.PolyData
+    points: pv.PolyData
+    changed: pv.PolyData  # current voxels, appeared ones coloured
+    ghosts: pv.PolyData  # voxels lost since the previous step
+    n_appeared: int
+    n_disappeared: int
+    gates: pv.UnstructuredGrid
+    ms: float = 0.0
+    iou: float | None = None
+    meta: dict = field(default_factory=dict)
+
+    def layer(self, name: str) -> pv.DataSet:
+        return getattr(self, name)
+
+
+LAYERS = ("cubes", "smooth", "points", "changed", "ghosts", "gates")
+
+
+def build_step_scene(
+    probabilities: np.ndarray,
+    previous: np.ndarray | None,
+    update_gate: np.ndarray,
+    threshold: float,
+    index: int,
+    ms: float = 0.0,
+    ground_truth: np.ndarray | None = None,
+) -> StepScene:
+    """All meshes of one step (cubes, smooth, points, changes, gates) and its IoU."""
+    ch = changes(probabilities, previous, threshold)
+    changed, ghosts = changes_meshes(ch)
+    occ = ch.appeared | ch.kept
+    iou = None
+    if ground_truth is not None:
+        from .models.voxels import iou as _iou
+
+        iou = float(_iou(occ, np.asarray(ground_truth, dtype=bool)))
+    return StepScene(
+        index=index,
+        threshold=threshold,
+        n_voxels=int(occ.sum()),
+        cubes=cubes_mesh(probabilities, threshold),
+        smooth=smooth_mesh(probabilities, threshold),
+        points=point_cloud(probabilities),
+        changed=changed,
+        ghosts=ghosts,
+        n_appeared=int(ch.appeared.sum()),
+        n_disappeared=int(ch.disappeared.sum()),
+        gates=gate_grid(update_gate),
+        ms=ms,
+        iou=iou,
+    )

@@ -1,0 +1,71 @@
+"""Off-screen rendering of steps (``r2n2 render``): PNG per step + refinement GIF."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from r2n2_viewer import render as rd
+from r2n2_viewer import scene as sc
+from r2n2_viewer.cli import main
+
+
+def _scenes() -> list[sc.StepScene]:
+    gate = np.full((4, 4, 4), 0.5, np.float32)
+    out, prev = [], None
+    for k in range(3):
+        prob = np.zeros((32, 32, 32), np.float32)
+        prob[8:24, 2 : 12 + 8 * k, 10:20] = 0.9  # grows upward step by step
+        out.append(sc.build_step_scene(prob, prev, gate, 0.4, k + 1))
+        prev = prob
+    return out
+
+
+def test_render_scenes_writes_pngs_and_gif(tmp_path):
+    written = rd.render_scenes(_scenes(), tmp_path, size=(240, 180), gates=True)
+    assert [p.name for p in written] == ["step_01.png", "step_02.png", "step_03.png",
+                                         "refinement.gif"]
+    images = [np.asarray(Image.open(p).convert("RGB")) for p in written[:3]]
+    for img in images:
+        assert img.shape == (180, 240, 3) and img.std() > 5
+    assert np.abs(images[0].astype(int) - images[2].astype(int)).sum() > 0
+    with Image.open(written[-1]) as gif:
+        assert gif.n_frames == 3 and gif.size == (240, 180)
+
+
+def test_changes_mode_shows_appeared_colour(tmp_path):
+    rd.render_scenes(_scenes()[:2], tmp_path, changes=True, size=(240, 180))
+    img = np.asarray(Image.open(tmp_path / "step_02.png").convert("RGB")).astype(int)
+    r, g, b = img[..., 0], img[..., 1], img[..., 2]
+    assert ((g > r + 40) & (g > b + 20)).sum() > 50  # the green of newly appeared voxels
+
+
+def test_layers_and_size_validation():
+    assert rd.layers_for("smooth", False, True, True) == ["smooth", "gates", "truth"]
+    assert rd.layers_for("cubes", True, False, False) == ["changed", "ghosts"]
+    with pytest.raises(ValueError, match="display mode"):
+        rd.layers_for("voxels", False, False, False)
+    assert rd.parse_size("800x600") == (800, 600)
+    with pytest.raises(ValueError):
+        rd.parse_size("big")
+
+
+def test_cli_render(tmp_path, tiny_checkpoint):
+    paths = []
+    for i in range(2):
+        a = np.zeros((137, 137, 4), np.uint8)
+        a[30:100, 40 + 10 * i : 100, :3] = 200
+        a[30:100, 40 + 10 * i : 100, 3] = 255
+        paths.append(str(tmp_path / f"v{i}.png"))
+        Image.fromarray(a).save(paths[-1])
+    out = tmp_path / "out"
+    rc = main(["render", *paths, "--weights", tiny_checkpoint, "--out", str(out),
+               "--size", "160x120", "--mode", "smooth", "--device", "cpu"])
+    assert rc == 0
+    assert sorted(p.name for p in out.iterdir()) == ["refinement.gif", "step_01.png",
+                                                     "step_02.png"]
+    assert Image.open(out / "step_01.png").size == (160, 120)
+    bad = main(["render", str(tmp_path / "nope.png"), "--weights", tiny_checkpoint,
+                "--out", str(out / "x")])
+    assert bad == 2 and not (out / "x").exists()
