@@ -18,6 +18,7 @@ import torch
 
 from .atomic import atomic_write, atomic_write_text
 from .net import R2N2
+from .voxels import read_binvox
 
 Item = tuple[str, np.ndarray, np.ndarray]  # (category name, views (K,3,127,127), voxels bool)
 
@@ -33,27 +34,34 @@ def model_seed(seed: int, synset: str, model_id: str) -> int:
     return zlib.crc32(f"{seed}/{synset}/{model_id}".encode())
 
 
+def _split_records(root: str | os.PathLike, split: str, limit: int | None) -> list:
+    from .data.shapenet import build_index
+
+    records = build_index(root, split)
+    if limit is not None and limit < len(records):
+        # spread a limited evaluation evenly over every category
+        idx = np.linspace(0, len(records) - 1, limit).round().astype(int)
+        records = [records[i] for i in sorted(set(idx.tolist()))]
+    return records
+
+
 def iter_split(
     root: str | os.PathLike, split: str, max_views: int, seed: int, limit: int | None
 ) -> Iterator[Item]:
     """(category, K random test-transformed views, voxels) for each model of a split."""
-    from .data.shapenet import load_model_views, split_models
+    from .data.shapenet import dataset_categories, load_model_views
 
-    models = split_models(root, split)
-    if limit is not None and limit < len(models):
-        # spread a limited evaluation over every category
-        idx = np.linspace(0, len(models) - 1, limit).round().astype(int)
-        models = [models[i] for i in sorted(set(idx.tolist()))]
-    for m in models:
+    names = dataset_categories(root)
+    for m in _split_records(root, split, limit):
         rng = np.random.default_rng(model_seed(seed, m.synset, m.model_id))
-        n = min(max_views, m.num_views)
-        view_ids = rng.choice(m.num_views, size=n, replace=False).tolist()
+        n = min(max_views, len(m.views))
+        view_ids = rng.choice(len(m.views), size=n, replace=False).tolist()
         try:
             images, voxels = load_model_views(root, m.synset, m.model_id, view_ids, train=False)
         except (OSError, ValueError) as exc:
             print(f"skipping {m.synset}/{m.model_id}: {exc}")
             continue
-        yield m.category, images, voxels
+        yield names.get(m.synset, m.synset), images, voxels
 
 
 @torch.inference_mode()
@@ -140,17 +148,15 @@ def evaluate(
 # --- the image-blind baseline ---------------------------------------------------------
 def mean_shapes(root: str | os.PathLike) -> dict[str, np.ndarray]:
     """Per-category mean occupancy of the training split's voxel grids."""
-    from .data.shapenet import load_voxels, split_models
+    from .data.shapenet import dataset_categories
 
+    names = dataset_categories(root)
     sums: dict[str, np.ndarray] = {}
     counts: dict[str, int] = defaultdict(int)
-    for m in split_models(root, "train"):
-        try:
-            v = load_voxels(root, m.synset, m.model_id).astype(np.float32)
-        except (OSError, ValueError):
-            continue
-        sums[m.category] = sums.get(m.category, 0) + v
-        counts[m.category] += 1
+    for m in _split_records(root, "train", None):
+        c = names.get(m.synset, m.synset)
+        sums[c] = sums.get(c, 0) + read_binvox(m.voxel_path).astype(np.float32)
+        counts[c] += 1
     return {c: s / counts[c] for c, s in sums.items()}
 
 
@@ -163,25 +169,17 @@ def evaluate_mean_shape(
 ) -> dict[str, Any]:
     """IoU of the thresholded per-category mean training shape: the same for any number
     of views, since it ignores the images."""
-    from .data.shapenet import load_voxels, split_models
+    from .data.shapenet import dataset_categories
 
-    means = {c: m >= threshold for c, m in mean_shapes(root).items()}
+    names = dataset_categories(root)
+    means = {c: torch.from_numpy(m >= threshold)[None] for c, m in mean_shapes(root).items()}
     per_cat: dict[str, list[np.ndarray]] = defaultdict(list)
-    models = split_models(root, split)
-    if limit is not None and limit < len(models):
-        idx = np.linspace(0, len(models) - 1, limit).round().astype(int)
-        models = [models[i] for i in sorted(set(idx.tolist()))]
-    for m in models:
-        if m.category not in means:
+    for m in _split_records(root, split, limit):
+        c = names.get(m.synset, m.synset)
+        if c not in means:
             continue
-        try:
-            gt = load_voxels(root, m.synset, m.model_id)
-        except (OSError, ValueError):
-            continue
-        v = float(
-            _voxel_iou(torch.from_numpy(means[m.category])[None], torch.from_numpy(gt)[None])[0]
-        )
-        per_cat[m.category].append(np.full(max_views, v))
+        gt = torch.from_numpy(read_binvox(m.voxel_path))[None]
+        per_cat[c].append(np.full(max_views, float(_voxel_iou(means[c], gt)[0])))
     return summarise(per_cat, threshold)
 
 

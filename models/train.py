@@ -129,22 +129,24 @@ def seed_everything(seed: int) -> None:
 
 
 def _batches(cfg: TrainConfig, rank: int) -> Iterator[dict]:
+    """Endless training batches; every pass reshuffles and redraws views."""
     from .data.shapenet import make_loader
 
-    epoch = 0
+    loader = make_loader(
+        cfg.data,
+        "train",
+        batch_size=cfg.batch_size,
+        max_views=cfg.max_views,
+        min_views=cfg.min_views,
+        workers=cfg.workers,
+        seed=cfg.seed * 1000 + rank,
+        train=True,
+        drop_last=True,
+    )
+    if len(loader) == 0:
+        raise ValueError(f"{cfg.data}: fewer training models than one batch of {cfg.batch_size}")
     while True:
-        loader = make_loader(
-            cfg.data,
-            "train",
-            batch_size=cfg.batch_size,
-            max_views=cfg.max_views,
-            min_views=cfg.min_views,
-            workers=cfg.workers,
-            seed=cfg.seed * 1000 + rank * 100 + epoch,
-            train=True,
-        )
         yield from loader
-        epoch += 1
 
 
 def train(cfg: TrainConfig, progress: bool = True) -> Path:
@@ -224,7 +226,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
             dt = time.perf_counter() - t0
             elapsed += dt
             iou = batch_iou(logits[-1] if cfg.loss == "every" else logits, voxels)
-            lv = float(loss)
+            lv = float(loss.detach())
             if not math.isfinite(lv):
                 raise FloatingPointError(f"loss became {lv} at iteration {it}; lower --lr")
             ema_loss = lv if ema_loss is None else 0.95 * ema_loss + 0.05 * lv

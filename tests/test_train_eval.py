@@ -55,7 +55,7 @@ def test_train_resume_eval_end_to_end(tiny_data, tmp_path, capsys):
     assert [int(r["iteration"]) for r in rows] == [1, 2, 3, 4]
     assert rows[-1]["val_iou_3"] != ""
     # resume continues from the checkpoint instead of starting again
-    assert main([*args[:9], "6", *args[10:], "--resume"]) == 0
+    assert main([*args[:8], "6", *args[9:], "--resume"]) == 0
     assert read_metadata(run / "last.safetensors")["training"]["iterations"] == 6
     rows = list(csv.DictReader(open(run / "log.csv")))
     assert [int(r["iteration"]) for r in rows][-2:] == [5, 6]
