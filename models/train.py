@@ -64,9 +64,10 @@ RECIPES: dict[str, dict[str, Any]] = {
         lr=1e-3,
         lr_steps=(0.75,),
         weight_decay=5e-5,
-        loss="every",
+        loss="last",
         checkpoint_every=250,
         val_every=500,
+        val_models=130,
     ),
 }
 
