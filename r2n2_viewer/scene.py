@@ -45,6 +45,11 @@ for _axis in range(3):
     for _sign in (1, -1):
         _FACES.append((_axis, _sign, _face_corners(_axis, _sign)))
 
+# fixed light per face direction (+x, -x, +y, -y, +z, -z), baked into the face colours so
+# voxel surfaces render unlit: about twice as fast under software OpenGL, and the
+# classic voxel look (tops bright, undersides dark)
+FACE_SHADE = np.array([0.82, 0.66, 1.0, 0.5, 0.9, 0.72], np.float32)
+
 
 def _empty_polydata() -> pv.PolyData:
     return pv.PolyData()
@@ -56,19 +61,20 @@ def voxel_surface(
     """The visible faces of the occupied voxels: one quad per face between an occupied
     voxel and an empty one (or the grid's border).
 
-    Cell data ``voxel`` holds the flat index (C order) of the voxel each face belongs to;
-    every array in ``cell_values`` (shape of the grid, or ``(*grid, k)``) is copied to
+    Cell data ``voxel`` holds the flat index (C order) of the voxel each face belongs to,
+    ``direction`` the face's index into ``FACE_SHADE``; every array in ``cell_values`` (shape of the grid, or ``(*grid, k)``) is copied to
     the faces of its voxel under its name.
     """
     occ = np.asarray(occupancy, dtype=bool)
     padded = np.pad(occ, 1)
-    pts, vox = [], []
-    for axis, sign, corners in _FACES:
+    pts, vox, dirs = [], [], []
+    for d, (axis, sign, corners) in enumerate(_FACES):
         neighbour = np.roll(padded, -sign, axis=axis)[1:-1, 1:-1, 1:-1]
         idx = np.argwhere(occ & ~neighbour)
         if idx.size:
             pts.append(idx[:, None, :].astype(np.float32) + corners[None].astype(np.float32))
             vox.append(np.ravel_multi_index(idx.T, occ.shape))
+            dirs.append(np.full(len(idx), d, np.uint8))
     if not pts:
         return _empty_polydata()
     points = np.concatenate(pts).reshape(-1, 3)
@@ -79,6 +85,7 @@ def voxel_surface(
     faces[:, 1:] = np.arange(4 * n, dtype=np.int64).reshape(n, 4)
     mesh = pv.PolyData(points, faces=faces.ravel())
     mesh.cell_data["voxel"] = voxel
+    mesh.cell_data["direction"] = np.concatenate(dirs)
     for name, values in (cell_values or {}).items():
         arr = np.asarray(values)
         mesh.cell_data[name] = arr.reshape(occ.size, *arr.shape[3:])[voxel]
@@ -104,12 +111,20 @@ def probability_rgb(p: np.ndarray, cmap: str = "viridis") -> np.ndarray:
     return lut[np.clip((np.asarray(p) * 255).astype(np.int32), 0, 255)]
 
 
+def shade(mesh: pv.PolyData, rgb: np.ndarray) -> np.ndarray:
+    """Per-face colours ``rgb`` (n_cells, 3) darkened by the face's direction."""
+    k = FACE_SHADE[mesh.cell_data["direction"]][:, None]
+    return np.clip(np.asarray(rgb, np.float32) * k + 0.5, 0, 255).astype(np.uint8)
+
+
 def cubes_mesh(probabilities: np.ndarray, threshold: float) -> pv.PolyData:
-    """Voxels with P >= threshold as cubes; cell data ``probability`` and ``rgb``."""
+    """Voxels with P >= threshold as cubes; cell data ``probability`` and ``rgb`` (colour
+    by probability, shaded by face direction)."""
     prob = np.asarray(probabilities, dtype=np.float32)
-    return voxel_surface(
-        prob >= threshold, {"probability": prob, "rgb": probability_rgb(prob)}
-    )
+    mesh = voxel_surface(prob >= threshold, {"probability": prob, "rgb": probability_rgb(prob)})
+    if mesh.n_cells:
+        mesh.cell_data["rgb"] = shade(mesh, mesh.cell_data["rgb"])
+    return mesh
 
 
 def smooth_mesh(probabilities: np.ndarray, threshold: float) -> pv.PolyData:
@@ -171,6 +186,8 @@ def changes_meshes(ch: Changes) -> tuple[pv.PolyData, pv.PolyData]:
     rgb[ch.appeared] = APPEARED_RGB
     current = voxel_surface(ch.appeared | ch.kept, {"appeared": ch.appeared.astype(np.uint8),
                                                     "rgb": rgb})
+    if current.n_cells:
+        current.cell_data["rgb"] = shade(current, current.cell_data["rgb"])
     return current, voxel_surface(ch.disappeared)
 
 

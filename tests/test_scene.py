@@ -114,8 +114,11 @@ def test_changes_sets():
     appeared = current.cell_data["appeared"].astype(bool)
     assert set(current.cell_data["voxel"][appeared]) == {np.ravel_multi_index((3, 3, 3),
                                                                                (32,) * 3)}
-    assert (current.cell_data["rgb"][appeared] == sc.APPEARED_RGB).all()
-    assert (current.cell_data["rgb"][~appeared] == sc.KEPT_RGB).all()
+    top = current.cell_data["direction"] == 2  # +y faces: full brightness
+    assert (current.cell_data["rgb"][appeared & top] == sc.APPEARED_RGB).all()
+    assert (current.cell_data["rgb"][~appeared & top] == sc.KEPT_RGB).all()
+    expected = sc.shade(current, np.where(appeared[:, None], sc.APPEARED_RGB, sc.KEPT_RGB))
+    np.testing.assert_array_equal(current.cell_data["rgb"], expected)
 
     s = sc.build_step_scene(now, prev, np.zeros((4, 4, 4), np.float32), 0.4, 2)
     assert (s.n_appeared, s.n_disappeared, s.n_voxels) == (1, 1, 2)

@@ -57,7 +57,7 @@ class MainWindow(QMainWindow):
 
     def __init__(
         self,
-        weights: str | os.PathLike | None = "default",
+        weights: str | os.PathLike | Any | None = "default",  # or an R2N2 object
         device: str = "auto",
         settings: QSettings | None = None,
         images: list[str] | None = None,
@@ -124,7 +124,7 @@ class MainWindow(QMainWindow):
         self.step_slider.setToolTip("Scrub through the steps (\u2190 / \u2192)")
         self.step_slider.valueChanged.connect(self._on_step_changed)
         self.step_label = QLabel("no steps", central)
-        self.step_label.setMinimumWidth(90)
+        self.step_label.setFixedWidth(90)
         steps.addWidget(self.play_button)
         steps.addWidget(QLabel("Step", central))
         steps.addWidget(self.step_slider, 1)
@@ -145,14 +145,15 @@ class MainWindow(QMainWindow):
         sb = self.statusBar()
         self.busy = QProgressBar(self)
         self.busy.setRange(0, 0)
-        self.busy.setMaximumWidth(120)
         self.busy.setVisible(False)
         self.busy_label = QLabel("", self)
         self.model_label = QLabel("no model", self)
         self.ms_label = QLabel("", self)
         self.status_step_label = QLabel("", self)
-        for w in (self.busy_label, self.busy, self.model_label, self.ms_label,
-                  self.status_step_label):
+        # fixed widths: a changing text must not re-layout (and repaint) the window
+        for w, width in ((self.busy_label, 200), (self.busy, 120), (self.model_label, 260),
+                         (self.ms_label, 110), (self.status_step_label, 110)):
+            w.setFixedWidth(width)
             sb.addPermanentWidget(w)
 
         self.play_timer = QTimer(self)
@@ -197,6 +198,8 @@ class MainWindow(QMainWindow):
         self.legend = QLabel("", display)
         self.legend.setWordWrap(True)
         self.legend.setStyleSheet("color: #555; font-size: 11px;")
+        self.legend.setFixedHeight(48)
+        self.legend.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         d.addWidget(self.legend)
         reset = QPushButton("Reset camera", display)
         reset.clicked.connect(lambda: self.viewport.reset_camera())
@@ -211,6 +214,7 @@ class MainWindow(QMainWindow):
         self.threshold_slider.setToolTip("A voxel is occupied when P(occupied) \u2265 threshold")
         self.threshold_slider.valueChanged.connect(self._on_threshold_changed)
         self.threshold_label = QLabel("", thr)
+        self.threshold_label.setFixedHeight(20)
         t.addWidget(self.threshold_slider)
         t.addWidget(self.threshold_label)
         lay.addWidget(thr)
@@ -220,6 +224,8 @@ class MainWindow(QMainWindow):
         self.info_label = QLabel("", info)
         self.info_label.setWordWrap(True)
         self.info_label.setTextFormat(Qt.TextFormat.RichText)
+        self.info_label.setFixedHeight(96)
+        self.info_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         i.addWidget(self.info_label)
         lay.addWidget(info)
 
@@ -227,8 +233,7 @@ class MainWindow(QMainWindow):
         p = QVBoxLayout(plot_box)
         p.setContentsMargins(2, 2, 2, 2)
         self.iou_plot = IoUPlot(plot_box)
-        self.iou_plot.setMinimumHeight(170)
-        p.addWidget(self.iou_plot)
+        p.addWidget(self.iou_plot, 0, Qt.AlignmentFlag.AlignHCenter)
         lay.addWidget(plot_box)
         lay.addStretch(1)
         return panel
@@ -421,7 +426,8 @@ class MainWindow(QMainWindow):
         if follow and n > n_old:
             self.step_slider.setValue(n)
         self.step_slider.blockSignals(False)
-        self.iou_plot.set_values([s.iou for s in snap.scenes])
+        if old is None or old.iou_plot is not snap.iou_plot:
+            self.iou_plot.set_plot(snap.ious, snap.iou_plot)
         if n == 0:
             self.viewport.set_message("Drop photos of one object here" if self.model_name
                                       else "")

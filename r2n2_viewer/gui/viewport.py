@@ -38,8 +38,12 @@ class Viewport(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        from PyQt6.QtCore import Qt
         from pyvistaqt import QtInteractor
 
+        # a native child window: the rest of the UI then repaints without being composited
+        # through OpenGL with the QOpenGLWidget (~12 ms per repaint under software GL)
+        self.setAttribute(Qt.WidgetAttribute.WA_NativeWindow)
         self.plotter = QtInteractor(self, multi_samples=1 if software_gl() else 4,
                                     auto_update=False)
         self.plotter.setAcceptDrops(False)  # drops go to the window, not pyvistaqt's loader
@@ -87,7 +91,8 @@ class Viewport(QWidget):
                 self._truth_actor.SetVisibility(False)
 
     def show(self, scene: sc.StepScene | None, layers: list[str], render: bool = True) -> None:  # type: ignore[override]
-        """Show ``layers`` of ``scene`` (None: nothing) and render one frame."""
+        """Show ``layers`` of ``scene`` (None: nothing); ``render`` schedules one frame
+        (a paint event, merged with any repaint Qt makes anyway)."""
         wanted = []
         if scene is not None:
             for layer in layers:
@@ -101,7 +106,7 @@ class Viewport(QWidget):
             actor.SetVisibility(True)
         self._shown = wanted
         if render:
-            self.plotter.render()
+            self.plotter.update()
 
     def set_message(self, text: str) -> None:
         """A centred note in the view (empty: none)."""

@@ -29,6 +29,8 @@ class Snapshot:
     threshold: float
     ground_truth: np.ndarray | None = None
     steps: list[Any] = field(default_factory=list)  # session Step objects (read-only)
+    ious: list[float] = field(default_factory=list)  # per step, when there is ground truth
+    iou_plot: np.ndarray | None = None  # RGBA picture of ious (drawn here, not on the UI)
 
 
 @dataclass
@@ -60,6 +62,7 @@ class InferenceWorker(QObject):
         self.ground_truth: np.ndarray | None = None
         self._scenes: dict[int, tuple[Any, StepScene]] = {}  # id(Step) -> (Step, scene)
         self._threads_set = False
+        self._plot: tuple[list[float], np.ndarray] | None = None
         self.request.connect(self._run)
 
     # --- dispatch ------------------------------------------------------------------
@@ -80,6 +83,7 @@ class InferenceWorker(QObject):
 
     # --- jobs ----------------------------------------------------------------------
     def _do_load_model(self, spec: Any, device: str) -> None:
+        from ..models.net import R2N2
         from ..session import ReconstructionSession
         from ..weights import load_model, pick_device
 
@@ -87,7 +91,11 @@ class InferenceWorker(QObject):
         is_npy = str(spec).lower().endswith(".npy")
         if is_npy:
             self.progress.emit("Converting official weights", 0.0)
-        net, meta = load_model(spec, dev, progress=self._conversion_progress if is_npy else None)
+        if isinstance(spec, R2N2):  # an in-memory network (benchmarks, tests)
+            net, meta = spec.to(dev).eval(), {"name": type(spec).__name__}
+        else:
+            net, meta = load_model(spec, dev, progress=self._conversion_progress if is_npy
+                                   else None)
         if is_npy:
             self.progress.emit("Converting official weights", 1.0)
         session = ReconstructionSession(net, device=str(dev))
@@ -187,9 +195,17 @@ class InferenceWorker(QObject):
             scenes.append(scene)
             prev = step.probabilities
         self._scenes = fresh
+        ious = [s.iou for s in scenes if s.iou is not None]
+        plot = None
+        if ious:
+            if self._plot is None or self._plot[0] != ious:
+                from .plot import render_iou_plot
+
+                self._plot = (ious, render_iou_plot(ious))
+            plot = self._plot[1]
         self.snapshot.emit(
             Snapshot(session.views, session.labels, scenes, self.threshold, self.ground_truth,
-                     steps)
+                     steps, ious, plot)
         )
 
 

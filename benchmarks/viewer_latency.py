@@ -1,0 +1,201 @@
+"""Viewer latency: slider change -> rendered frame, and UI event-loop lateness while the
+worker runs a step. Run under X (``xvfb-run -a python benchmarks/viewer_latency.py``).
+
+Targets under software GL on a 2-core CPU: median slider-to-frame <= 30 ms at a
+moderate viewport (800x600); event-loop lateness while inferring <= 50 ms.
+
+What is drawn decides the frame time, so the network matters: ``--weights`` uses a real
+model; without it (and without the bundled model) a randomly initialised ``small``
+network runs at full cost but its output is replaced by a stand-in object (a procedural
+chair, blurred less at every step), because a random network's output is scattered
+noise with several times the faces of any real reconstruction; ``--noise`` keeps that
+noise (shifted to ~6 % occupancy) as a worst case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _views(folder: Path, n: int) -> list[str]:
+    """``n`` 137x137 RGBA renderings of a box that changes from view to view."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(n):
+        a = np.zeros((137, 137, 4), np.uint8)
+        a[20 + 5 * i : 112, 28 : 110 - 6 * i, :3] = rng.integers(0, 255, 3)
+        a[20 + 5 * i : 112, 28 : 110 - 6 * i, 3] = 255
+        paths.append(str(folder / f"view_{i + 1}.png"))
+        Image.fromarray(a).save(paths[-1])
+    return paths
+
+
+def _stand_in_net(preset: str = "small"):
+    """A random ``preset`` network (full compute) whose decoded output is replaced by a
+    procedural chair that sharpens step by step."""
+    import torch
+    from r2n2_viewer.models.config import preset as get_preset
+    from r2n2_viewer.models.net import R2N2
+    from r2n2_viewer.models.synth.generate import make_object, object_voxels
+    from scipy.ndimage import gaussian_filter
+
+    truth = object_voxels(make_object("03001627", np.random.default_rng(5))).astype(np.float32)
+
+    class StandIn(R2N2):
+        steps = 0
+
+        def step(self, feature, state):
+            self.steps += 1
+            return super().step(feature, state)
+
+        def decode(self, state):
+            logits = super().decode(state)  # the real cost
+            sigma = 2.2 / self.steps
+            p = np.clip(gaussian_filter(truth, sigma) * (1.1 + 0.1 * self.steps), 1e-4, 1 - 1e-4)
+            margin = torch.from_numpy(np.log(p / (1 - p)).astype(np.float32))
+            out = torch.zeros_like(logits)
+            out[:, 1] = margin
+            return out
+
+    torch.manual_seed(0)
+    return StandIn(get_preset(preset)).eval()
+
+
+def _random_checkpoint(folder: Path, preset: str, occupancy: float) -> str:
+    """A randomly initialised ``preset`` whose output bias is shifted so that about
+    ``occupancy`` of the voxels pass 0.4 (a random net otherwise fills half the grid)."""
+    import torch
+    from r2n2_viewer.models.checkpoint import save_checkpoint
+    from r2n2_viewer.models.net import build
+
+    torch.manual_seed(0)
+    net = build(preset).eval()
+    with torch.no_grad():
+        x = torch.rand(1, 3, 127, 127)
+        state, _ = net.step(net.encode(x), net.initial_state(1))
+        logits = net.decode(state)[0]
+        margin = (logits[1] - logits[0]).flatten()
+        shift = torch.quantile(margin, 1.0 - occupancy) - float(np.log(0.4 / 0.6))
+        net.decoder.conv11.bias[1] -= shift
+    path = folder / f"{preset}.safetensors"
+    save_checkpoint(path, net, preset=preset, source="benchmark: random init", name=preset)
+    return str(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--weights", help="checkpoint (default: the bundled model if present, "
+                    "else a random 'small' network)")
+    ap.add_argument("--size", default="800x600", help="viewport size (default 800x600)")
+    ap.add_argument("--steps", type=int, default=5, help="views / steps (default 5)")
+    ap.add_argument("--repeats", type=int, default=60, help="slider changes timed")
+    ap.add_argument("--mode", default="cubes", choices=["cubes", "smooth", "points"])
+    ap.add_argument("--noise", action="store_true",
+                    help="draw a random network's raw (noisy) output: the worst case")
+    args = ap.parse_args(argv)
+
+    from PyQt6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer
+    from PyQt6.QtWidgets import QApplication
+
+    from r2n2_viewer.gui.main_window import MODES, MainWindow
+    from r2n2_viewer.gui.viewport import software_gl
+    from r2n2_viewer.weights import default_weights_path
+
+    tmpdir = tempfile.TemporaryDirectory(prefix="r2n2-bench-")
+    tmp = Path(tmpdir.name)
+    weights = args.weights
+    if weights is None and default_weights_path().is_file() and not args.noise:
+        weights = str(default_weights_path())
+    elif weights is None:
+        weights = (_random_checkpoint(tmp, "small", occupancy=0.06) if args.noise
+                   else _stand_in_net())
+    paths = _views(tmp, args.steps + 1)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    settings = QSettings(str(tmp / "bench.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(weights=weights, device="cpu", settings=settings, autoload_demo=False)
+    w.show()
+    vw, vh = (int(v) for v in args.size.split("x"))
+    # grow the window until the viewport has the requested size
+    for _ in range(3):
+        app.processEvents()
+        dw, dh = vw - w.viewport.width(), vh - w.viewport.height()
+        w.resize(w.width() + dw, w.height() + dh)
+    w.mode_box.setCurrentIndex(MODES.index(args.mode))
+
+    def wait_idle() -> None:
+        while w.busy_now:
+            app.processEvents()
+            time.sleep(0.002)
+
+    wait_idle()
+    w.add_paths(paths[: args.steps])
+    wait_idle()
+    app.processEvents()
+    n = len(w.scenes)
+    faces = [w.scenes[k].layer(args.mode).n_cells for k in range(n)]
+    what = "stand-in chair output" if not isinstance(weights, str) else w.model_name
+    print(f"model {what} on {w.device_name}; software GL: {software_gl()}; "
+          f"viewport {w.viewport.width()}x{w.viewport.height()}; mode {args.mode}; "
+          f"{n} steps, {min(faces)}..{max(faces)} cells/step")
+
+    # 1. slider change -> rendered frame (the slot renders synchronously; then let Qt
+    #    paint the labels and flush)
+    for k in range(1, n + 1):  # warm-up: first show of each step builds its actors
+        w.step_slider.setValue(k)
+        app.processEvents()
+    times = []
+    for i in range(args.repeats):
+        k = 1 + (i % n)
+        if k == w.current_step:
+            k = 1 + (k % n)
+        t0 = time.perf_counter()
+        w.step_slider.setValue(k)
+        w.viewport.plotter.ren_win.WaitForCompletion()
+        app.processEvents()
+        times.append((time.perf_counter() - t0) * 1000)
+    print(f"slider -> frame: median {statistics.median(times):.1f} ms, "
+          f"p90 {np.percentile(times, 90):.1f} ms, max {max(times):.1f} ms "
+          f"({len(times)} changes; target <= 30 ms median)")
+
+    # 2. event-loop lateness while the worker runs one step (a QTimer pinging every 10 ms)
+    late: list[float] = []
+    clock = QElapsedTimer()
+    last = [0]
+
+    def ping() -> None:
+        now = clock.elapsed()
+        late.append(max(0.0, now - last[0] - 10.0))
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(ping)
+    clock.start()
+    timer.start()
+    loop = QEventLoop()
+    w.worker.jobDone.connect(lambda _: loop.quit() if not w.busy_now else None)
+    t0 = time.perf_counter()
+    w.add_paths([paths[args.steps]])
+    loop.exec()  # the real Qt event loop, as in the app
+    step_ms = (time.perf_counter() - t0) * 1000
+    timer.stop()
+    print(f"event loop while a step runs ({step_ms:.0f} ms incl. meshes, "
+          f"{w.scenes[-1].ms:.0f} ms network): lateness median "
+          f"{statistics.median(late):.1f} ms, max {max(late):.1f} ms over {len(late)} pings "
+          "(target <= 50 ms)")
+    w.close()
+    tmpdir.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
