@@ -326,3 +326,88 @@ def test_no_model_is_explained_and_weights_can_be_opened(qtbot, tmp_path, ckpt, 
     drop(w, files(images[0]))
     wait_idle(qtbot, w)
     assert len(w.scenes) == 1
+
+
+def _huge_png(path: Path) -> None:
+    """A PNG whose header claims 20000x20000 pixels (no pixel data needed to refuse it)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))
+
+    ihdr = struct.pack(">IIBBBBB", 20000, 20000, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+                     + chunk(b"IDAT", zlib.compress(b"\0" * 1000)) + chunk(b"IEND", b""))
+
+
+def test_huge_image_and_replace(qtbot, tmp_path, ckpt, images):
+    from r2n2_viewer.gui.worker import ImageSource
+
+    w = make_window(qtbot, tmp_path, ckpt, images=images[:2])
+    wait_idle(qtbot, w)
+    huge = tmp_path / "huge.png"
+    _huge_png(huge)
+    drop(w.strip.viewport(), files(huge))
+    wait_idle(qtbot, w)
+    assert len(w.scenes) == 2
+    assert "huge.png" in w.errors[-1][1] and "pixels" in w.errors[-1][1]
+
+    first = w.scenes[0]
+    w.submit("replace", 1, ImageSource(images[4], "view_5.png"))  # the context menu's job
+    wait_idle(qtbot, w)
+    assert w.snapshot.labels == ["view_1.png", "view_5.png"] and w.scenes[0] is first
+
+
+def test_first_start_plays_the_first_demo(qtbot, tmp_path, ckpt, images, monkeypatch):
+    import r2n2_viewer.demo as demo_mod
+    from r2n2_viewer.gui.main_window import MainWindow
+
+    root = tmp_path / "demos"
+    for name in ("a_chair", "b_table"):
+        (root / name).mkdir(parents=True)
+        for i, p in enumerate(images[:3]):
+            (root / name / f"view_{i + 1:02d}.png").write_bytes(Path(p).read_bytes())
+    truth = np.zeros((32, 32, 32), bool)
+    truth[10:20, 0:25, 10:20] = True
+    write_binvox(root / "a_chair" / "model.binvox", truth)
+    monkeypatch.setattr(demo_mod, "demo_root", lambda: root)
+
+    settings = QSettings(str(tmp_path / "viewer.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(weights=ckpt, device="cpu", settings=settings)  # no images: demo
+    qtbot.addWidget(w, before_close_func=lambda win: win.shutdown())
+    w.show()
+    qtbot.waitUntil(lambda: w.play_timer.isActive(), timeout=WAIT_MS)  # plays once loaded
+    assert w.snapshot.labels == ["view_01.png", "view_02.png", "view_03.png"]
+    assert w.snapshot.ground_truth is not None and len(w.snapshot.ious) == 3
+    qtbot.waitUntil(lambda: not w.play_timer.isActive(), timeout=10_000)
+    assert w.current_step == 3 and not w.errors
+
+
+def test_official_weights_conversion_shows_progress(qtbot, tmp_path, ckpt, monkeypatch):
+    import r2n2_viewer.weights as weights_mod
+
+    real = weights_mod.load_model
+    seen = []
+
+    def fake_load(spec, device="cpu", progress=None):  # stands in for convert_official
+        if not str(spec).endswith(".npy"):
+            return real(spec, device)
+        for f in (0.25, 0.5, 0.75):
+            progress(f)
+            seen.append(f)
+        return real(ckpt, device)
+
+    monkeypatch.setattr(weights_mod, "load_model", fake_load)
+    w = make_window(qtbot, tmp_path, ckpt)
+    dialogs = []
+    w.worker.progress.connect(lambda *_: dialogs.append(w._progress_dialog))
+    npy = tmp_path / "ResidualGRUNet.npy"
+    npy.write_bytes(b"stand-in")
+    w.load_weights(npy)
+    wait_idle(qtbot, w)
+    assert seen == [0.25, 0.5, 0.75]
+    assert any(d is not None for d in dialogs)
+    assert w._progress_dialog is None  # closed when the job ends
+    assert not w.errors

@@ -121,7 +121,9 @@ class InferenceWorker(QObject):
             try:
                 image = load_view(src.source)
             except Exception as exc:  # bad file: say so, keep the earlier steps
-                self.failed.emit("Cannot add image", f"{src.label}: {_one_line(exc)}")
+                msg = _one_line(exc)
+                self.failed.emit("Cannot add image",
+                                 msg if src.label in msg else f"{src.label}: {msg}")
                 continue
             self.progress.emit(f"Running step {len(session) + 1}", -1.0)
             session.add_view(image, src.label)
