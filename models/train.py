@@ -58,7 +58,7 @@ class TrainConfig:
 RECIPES: dict[str, dict[str, Any]] = {
     "default": dict(
         preset="small",
-        iterations=4000,
+        iterations=7000,
         batch_size=8,
         max_views=5,
         lr=1e-3,
