@@ -72,12 +72,12 @@ RECIPES: dict[str, dict[str, Any]] = {
 }
 
 
-def apply_recipe(cfg: TrainConfig) -> TrainConfig:
-    if cfg.recipe is None:
-        return cfg
-    if cfg.recipe not in RECIPES:
+def apply_recipe(cfg: TrainConfig, overrides: dict[str, Any] | None = None) -> TrainConfig:
+    """``cfg`` with its recipe's settings, then ``overrides`` (explicit options) on top."""
+    if cfg.recipe is not None and cfg.recipe not in RECIPES:
         raise ValueError(f"unknown recipe {cfg.recipe!r}; choose one of {', '.join(RECIPES)}")
-    return dataclasses.replace(cfg, **RECIPES[cfg.recipe])
+    recipe = RECIPES[cfg.recipe] if cfg.recipe else {}
+    return dataclasses.replace(cfg, **{**recipe, **(overrides or {})})
 
 
 def learning_rate(cfg: TrainConfig, it: int) -> float:
@@ -129,7 +129,7 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _batches(cfg: TrainConfig, rank: int) -> Iterator[dict]:
+def _batches(cfg: TrainConfig, rank: int, start: int = 0) -> Iterator[dict]:
     """Endless training batches; every pass reshuffles and redraws views."""
     from .data.shapenet import make_loader
 
@@ -146,6 +146,7 @@ def _batches(cfg: TrainConfig, rank: int) -> Iterator[dict]:
     )
     if len(loader) == 0:
         raise ValueError(f"{cfg.data}: fewer training models than one batch of {cfg.batch_size}")
+    loader.batch_sampler.set_epoch(start // len(loader))  # a resumed run sees new batches
     while True:
         yield from loader
 
@@ -156,7 +157,6 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
 
     from .evaluate import evaluate
 
-    cfg = apply_recipe(cfg)
     rank, world, device = _setup_distributed()
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -203,7 +203,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
         buf = _torch_bytes({"optimizer": opt.state_dict(), "iteration": it, "elapsed": elapsed})
         atomic_write_bytes(state_file, buf)
 
-    batches = _batches(cfg, rank)
+    batches = _batches(cfg, rank, start)
     bar = tqdm(
         total=cfg.iterations, initial=start, disable=not progress or rank != 0, desc="train"
     )

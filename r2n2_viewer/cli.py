@@ -131,31 +131,40 @@ COMMANDS.append(_add_reconstruct)
 
 # --- train -------------------------------------------------------------------------
 def _add_train(sub) -> None:
+    from .models.train import TrainConfig
+
+    d = TrainConfig(data="", out="")
     p = sub.add_parser(
         "train",
         help="train a network on a ShapeNet-format dataset",
         description="Train on <data>/ShapeNetRendering + ShapeNetVox32 (the layout "
-        "`r2n2 synth` writes). Works under `torchrun --nproc_per_node N`.",
+        "`r2n2 synth` writes). Works under `torchrun --nproc_per_node N`. A --recipe sets "
+        "every option below; options given explicitly override it.",
     )
+    S = argparse.SUPPRESS  # unset options fall back to the recipe, then to the defaults
+
+    def opt(flag: str, help: str, **kw) -> None:
+        p.add_argument(flag, default=S, help=help, **kw)
+
     p.add_argument("--data", required=True, help="dataset root")
     p.add_argument("--out", required=True, help="run folder (checkpoints, log.csv)")
-    p.add_argument("--preset", default="small", help="network preset (default: small)")
-    p.add_argument("--recipe", help="named recipe, e.g. 'default' (the bundled model's)")
-    p.add_argument("--iterations", type=int, default=60000)
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--max-views", type=int, default=5)
-    p.add_argument("--lr", type=float, default=1e-4)
-    p.add_argument("--lr-steps", default="0.3333",
-                   help="comma-separated fractions of --iterations where lr *= 0.1")
-    p.add_argument("--weight-decay", type=float, default=5e-5)
-    p.add_argument("--loss", choices=["last", "every"], default="last",
-                   help="loss at the last step (official) or averaged over every step")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--workers", type=int, default=2, help="data-loader worker processes")
-    p.add_argument("--checkpoint-every", type=int, default=500)
-    p.add_argument("--val-every", type=int, default=500)
-    p.add_argument("--val-models", type=int, default=96)
-    p.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    p.add_argument("--recipe", help="named recipe: 'default' reproduces the bundled model")
+    opt("--preset", f"network preset (default: {d.preset})")
+    opt("--iterations", f"iteration budget (default: {d.iterations})", type=int)
+    opt("--batch-size", f"models per batch (default: {d.batch_size})", type=int)
+    opt("--max-views", f"views per sequence: 1..N per batch (default: {d.max_views})", type=int)
+    opt("--lr", f"Adam learning rate (default: {d.lr:g})", type=float)
+    opt("--lr-steps", "comma-separated fractions of --iterations where lr *= 0.1 "
+        "(default: 0.3333, the official 20k of 60k)")
+    opt("--weight-decay", f"(default: {d.weight_decay:g}, official)", type=float)
+    opt("--loss", "loss at the last step (official) or averaged over every step "
+        f"(default: {d.loss})", choices=["last", "every"])
+    opt("--seed", f"(default: {d.seed})", type=int)
+    opt("--workers", f"data-loader worker processes (default: {d.workers})", type=int)
+    opt("--checkpoint-every", f"(default: {d.checkpoint_every})", type=int)
+    opt("--val-every", f"validation IoU every N iterations (default: {d.val_every})", type=int)
+    opt("--val-models", f"test models per validation (default: {d.val_models})", type=int)
+    opt("--threads", "torch threads (default: torch's choice)", type=int)
     p.add_argument("--resume", action="store_true",
                    help="continue the run in --out (the default when it has a checkpoint)")
     p.add_argument("--no-progress", action="store_true")
@@ -165,20 +174,16 @@ def _add_train(sub) -> None:
 def _run_train(args) -> int:
     from pathlib import Path
 
-    from .models.train import TrainConfig, train
+    from .models.train import TrainConfig, apply_recipe, train
 
     if not Path(args.data).is_dir():
         raise CLIError(f"dataset folder {args.data} does not exist; create one with `r2n2 synth`")
     if args.resume and not (Path(args.out) / "last.safetensors").is_file():
         raise CLIError(f"nothing to resume in {args.out} (no last.safetensors)")
-    cfg = TrainConfig(
-        data=args.data, out=args.out, preset=args.preset, iterations=args.iterations,
-        batch_size=args.batch_size, max_views=args.max_views, lr=args.lr,
-        lr_steps=tuple(float(f) for f in args.lr_steps.split(",") if f),
-        weight_decay=args.weight_decay, loss=args.loss, seed=args.seed, workers=args.workers,
-        checkpoint_every=args.checkpoint_every, val_every=args.val_every,
-        val_models=args.val_models, threads=args.threads, recipe=args.recipe,
-    )
+    given = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__}
+    if "lr_steps" in given:
+        given["lr_steps"] = tuple(float(f) for f in given["lr_steps"].split(",") if f)
+    cfg = apply_recipe(TrainConfig(data=args.data, out=args.out, recipe=args.recipe), given)
     path = train(cfg, progress=not args.no_progress)
     print(f"final checkpoint: {path}")
     return 0

@@ -109,3 +109,13 @@ def test_distributed_training_two_cpu_processes(tiny_data, tmp_path):
     meta = read_metadata(run / "last.safetensors")
     assert meta["training"]["world_size"] == 2
     assert meta["training"]["iterations"] == 3
+
+
+def test_recipe_then_explicit_options():
+    from r2n2_viewer.models.train import RECIPES, apply_recipe
+
+    cfg = apply_recipe(TrainConfig(data="d", out="o", recipe="default"), {"iterations": 5})
+    assert cfg.iterations == 5
+    assert cfg.lr == RECIPES["default"]["lr"] and cfg.preset == "small"
+    with pytest.raises(ValueError, match="unknown recipe"):
+        apply_recipe(TrainConfig(data="d", out="o", recipe="nope"))
