@@ -192,6 +192,7 @@ class MainWindow(QMainWindow):
                                   "darker = stronger update")
         self.truth_box = QCheckBox("Ground truth", display)
         self.truth_box.setToolTip("Translucent blue: the true voxels (demos and dataset models)")
+        self.truth_box.setEnabled(False)
         for box in (self.changes_box, self.gates_box, self.truth_box):
             box.toggled.connect(lambda _: self._update_view())
             d.addWidget(box)
@@ -360,9 +361,7 @@ class MainWindow(QMainWindow):
                 self.set_step(1)
                 self.toggle_play(True)
         if job == "load_model" and not self.model_name:
-            self.viewport.set_message(
-                "No model loaded \u2014 File \u2192 Open weights\u2026 (Ctrl+Shift+O)"
-            )
+            self.viewport.set_message("No model loaded: File > Open weights... (Ctrl+Shift+O)")
 
     def _on_model_loaded(self, name: str, device: str) -> None:
         self.model_name, self.device_name = name, device
@@ -403,6 +402,8 @@ class MainWindow(QMainWindow):
         if title == "No model loaded":
             open_btn = box.addButton("Open weights\u2026", QMessageBox.ButtonRole.ActionRole)
             open_btn.clicked.connect(self._weights_dialog)
+        # without an escape button a QMessageBox ignores close events (and blocks quit)
+        box.setEscapeButton(QMessageBox.StandardButton.Ok)
         self._error_box = box
         box.show()
 
@@ -420,6 +421,11 @@ class MainWindow(QMainWindow):
             if snap.ground_truth is not None and not self.truth_box.isChecked():
                 self.truth_box.setChecked(True)
         self.viewport.set_scenes(snap.scenes)
+        old_ids = {id(sc) for sc in old.scenes} if old else set()
+        layers = self.layers()
+        for scene in snap.scenes:  # actors of new steps now, so scrubbing only flips them
+            if id(scene) not in old_ids:
+                self.viewport.prepare(scene, layers)
         n = len(snap.scenes)
         self.step_slider.blockSignals(True)
         self.step_slider.setRange(1 if n else 0, n)

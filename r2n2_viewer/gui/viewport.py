@@ -114,7 +114,7 @@ class Viewport(QWidget):
             self.plotter.remove_actor(self._message, render=False)
             self._message = None
         if text:
-            self._message = self.plotter.add_text(text, position="upper_edge", font_size=12,
+            self._message = self.plotter.add_text(text, position="upper_edge", font_size=10,
                                                   color="#444444", name="message")
         self.plotter.render()
 

@@ -76,7 +76,8 @@ class InferenceWorker(QObject):
         try:
             getattr(self, f"_do_{job}")(*args)
         except Exception as exc:  # shown to the user, never kills the app
-            traceback.print_exc()
+            if not isinstance(exc, (OSError, ValueError, LookupError, _NoModel)):
+                traceback.print_exc()  # unexpected: keep the details for a bug report
             self.failed.emit(f"{job.replace('_', ' ').capitalize()} failed", _one_line(exc))
         finally:
             self.jobDone.emit(job)
@@ -172,7 +173,7 @@ class InferenceWorker(QObject):
     # --- helpers -------------------------------------------------------------------
     def _need_session(self) -> Any:
         if self.session is None:
-            raise RuntimeError("no model is loaded: open a weights file (File > Open weights...)")
+            raise _NoModel("no model is loaded: open a weights file (File > Open weights...)")
         return self.session
 
     def _emit(self) -> None:
@@ -209,6 +210,10 @@ class InferenceWorker(QObject):
             Snapshot(session.views, session.labels, scenes, self.threshold, self.ground_truth,
                      steps, ious, plot)
         )
+
+
+class _NoModel(RuntimeError):
+    """A job needs a model and none is loaded."""
 
 
 def _one_line(exc: BaseException) -> str:
