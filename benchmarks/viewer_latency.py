@@ -43,10 +43,11 @@ def _stand_in_net(preset: str = "small"):
     """A random ``preset`` network (full compute) whose decoded output is replaced by a
     procedural chair that sharpens step by step."""
     import torch
+    from scipy.ndimage import gaussian_filter
+
     from r2n2_viewer.models.config import preset as get_preset
     from r2n2_viewer.models.net import R2N2
     from r2n2_viewer.models.synth.generate import make_object, object_voxels
-    from scipy.ndimage import gaussian_filter
 
     truth = object_voxels(make_object("03001627", np.random.default_rng(5))).astype(np.float32)
 
@@ -74,6 +75,7 @@ def _random_checkpoint(folder: Path, preset: str, occupancy: float) -> str:
     """A randomly initialised ``preset`` whose output bias is shifted so that about
     ``occupancy`` of the voxels pass 0.4 (a random net otherwise fills half the grid)."""
     import torch
+
     from r2n2_viewer.models.checkpoint import save_checkpoint
     from r2n2_viewer.models.net import build
 

@@ -98,6 +98,8 @@ def render_scenes(
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        _quiet_vtk()  # VTK warns "bad X server connection" before falling back to EGL
     plotter = pv.Plotter(off_screen=True, window_size=list(size))
     plotter.set_background(BACKGROUND)
     add_layer(plotter, sc.grid_outline(), "outline")
@@ -133,6 +135,12 @@ def render_scenes(
     finally:
         plotter.close()
     return written
+
+
+def _quiet_vtk() -> None:
+    from vtkmodules.vtkCommonCore import vtkLogger
+
+    vtkLogger.SetStderrVerbosity(vtkLogger.VERBOSITY_ERROR)
 
 
 def gif_bytes(frames: Sequence[Any], ms: int = 700) -> bytes:

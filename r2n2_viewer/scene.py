@@ -62,8 +62,8 @@ def voxel_surface(
     voxel and an empty one (or the grid's border).
 
     Cell data ``voxel`` holds the flat index (C order) of the voxel each face belongs to,
-    ``direction`` the face's index into ``FACE_SHADE``; every array in ``cell_values`` (shape of the grid, or ``(*grid, k)``) is copied to
-    the faces of its voxel under its name.
+    ``direction`` the face's index into ``FACE_SHADE``; every array in ``cell_values``
+    (shape of the grid, or ``(*grid, k)``) is copied to the faces of its voxel.
     """
     occ = np.asarray(occupancy, dtype=bool)
     padded = np.pad(occ, 1)

@@ -15,6 +15,7 @@ from PIL import Image
 from PyQt6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PyQt6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PyQt6.QtWidgets import QApplication
+
 from r2n2_viewer.models.checkpoint import save_checkpoint
 from r2n2_viewer.models.voxels import read_binvox, write_binvox
 

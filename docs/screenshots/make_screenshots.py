@@ -1,0 +1,100 @@
+"""Regenerate the viewer screenshots in this folder (run under X, e.g.
+``xvfb-run -a -s "-screen 0 1600x1000x24" python docs/screenshots/make_screenshots.py``).
+
+Views come from a demo (default: the first bundled one) or ``--dataset-model``
+(``<root>/ShapeNetRendering/<synset>/<model>``, ground truth from ShapeNetVox32). The
+model is ``--weights`` (default: the bundled one); ``--stand-in`` instead runs a random
+network whose output is replaced by a procedural chair (see
+benchmarks/viewer_latency.py), for when no trained model exists yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+# (file name, display mode index, what changed, update gates, step)
+SHOTS = [
+    ("viewer_cubes.png", 0, False, False, -1),
+    ("viewer_changes.png", 0, True, False, 3),
+    ("viewer_gates_smooth.png", 1, False, True, 3),
+    ("viewer_points.png", 2, False, False, -1),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--weights", default="default")
+    ap.add_argument("--stand-in", action="store_true")
+    ap.add_argument("--dataset-model", help="ShapeNet-format model folder")
+    ap.add_argument("--demo", help="demo name (default: the first)")
+    ap.add_argument("--out", default=str(HERE))
+    args = ap.parse_args(argv)
+
+    from PIL import Image
+    from PyQt6.QtCore import QSettings, QTimer
+    from PyQt6.QtWidgets import QApplication
+
+    from r2n2_viewer.demo import list_demos
+    from r2n2_viewer.gui.main_window import MainWindow
+
+    weights: object = args.weights
+    if args.stand_in:
+        sys.path.insert(0, str(HERE.parents[1] / "benchmarks"))
+        from viewer_latency import _stand_in_net
+
+        weights = _stand_in_net()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    tmp = tempfile.TemporaryDirectory()
+    settings = QSettings(str(Path(tmp.name) / "s.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(weights=weights, device="cpu", settings=settings, autoload_demo=False)
+    w.resize(1200, 780)
+    w.show()
+    if args.dataset_model:
+        w.open_dataset_model(args.dataset_model)
+    else:
+        demos = list_demos()
+        if not demos:
+            sys.exit("no demos installed: pass --dataset-model")
+        w.open_demo(args.demo or demos[0].name)
+    out = Path(args.out)
+    written: list[Path] = []
+
+    def save(name: str) -> None:
+        image = w.grab().toImage()
+        path = out / name
+        image.save(str(path))
+        with Image.open(path) as im:  # palette PNG: a few hundred KB at most
+            im.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT).save(
+                path, optimize=True)
+        written.append(path)
+
+    def step(i: int = 0) -> None:
+        if w.busy_now or w._play_when_idle or w.play_timer.isActive():
+            QTimer.singleShot(200, lambda: step(i))
+            return
+        if i == len(SHOTS):
+            app.quit()
+            return
+        name, mode, changes, gates, k = SHOTS[i]
+        w.mode_box.setCurrentIndex(mode)
+        w.changes_box.setChecked(changes)
+        w.gates_box.setChecked(gates)
+        w.set_step(len(w.scenes) if k < 0 else k)
+        QTimer.singleShot(800, lambda: save(name))
+        QTimer.singleShot(1200, lambda: step(i + 1))
+
+    QTimer.singleShot(300, step)
+    app.exec()
+    w.close()
+    for path in written:
+        print(f"{path} ({path.stat().st_size // 1024} KB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
