@@ -61,22 +61,29 @@ class ImageStrip(QListWidget):
         self.customContextMenuRequested.connect(self._menu)
         self.itemClicked.connect(lambda it: self.stepClicked.emit(self.row(it) + 1))
         self._empty_text = "Drop photos of one object here (or File \u2192 Add images\u2026)"
+        self._cache: dict[int, tuple[np.ndarray, QIcon, str]] = {}  # id(view) -> icon, <img>
 
     # --- content ------------------------------------------------------------------
     def set_views(self, views: list[np.ndarray], labels: list[str]) -> None:
         """Show ``views`` (network inputs) numbered from 1."""
         self.blockSignals(True)
         self.clear()
+        cache: dict[int, tuple[np.ndarray, QIcon, str]] = {}
         for i, (view, label) in enumerate(zip(views, labels, strict=True), 1):
-            image = view_to_qimage(view)
-            item = QListWidgetItem(QIcon(QPixmap.fromImage(image)), f"{i} \u00b7 {label}")
-            item.setToolTip(
-                f"<b>Step {i}</b>: {label}<br>network input (127\u00d7127):<br>"
-                f'<img src="data:image/png;base64,{_png_base64(image)}" width="127" height="127">'
-            )
+            hit = self._cache.get(id(view))
+            if hit is None or hit[0] is not view:
+                image = view_to_qimage(view)
+                img = (f'<img src="data:image/png;base64,{_png_base64(image)}" '
+                       'width="127" height="127">')
+                hit = (view, QIcon(QPixmap.fromImage(image)), img)
+            cache[id(view)] = hit
+            item = QListWidgetItem(hit[1], f"{i} \u00b7 {label}")
+            item.setToolTip(f"<b>Step {i}</b>: {label}<br>network input (127\u00d7127):<br>"
+                            + hit[2])
             item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
             item.setSizeHint(QSize(THUMB + 14, THUMB + 22))
             self.addItem(item)
+        self._cache = cache
         self.blockSignals(False)
         self.viewport().update()
 
