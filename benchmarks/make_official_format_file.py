@@ -16,6 +16,7 @@ import argparse
 import time
 
 import numpy as np
+
 from r2n2_viewer.models.config import preset
 from r2n2_viewer.models.official import ARCHS, official_layout, save_official_layout
 

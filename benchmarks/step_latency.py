@@ -21,11 +21,11 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+from torch import nn
+
 from r2n2_viewer.models.config import PRESETS
 from r2n2_viewer.models.layers import Conv3d as UnpoolConv3d
 from r2n2_viewer.models.net import R2N2, build
-from torch import nn
-
 from r2n2_viewer.session import ReconstructionSession
 
 

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 from PIL import Image, ImageDraw
+
 from r2n2_viewer.models.data.categories import CATEGORIES
 from r2n2_viewer.models.synth.generate import RENDER_DIR, generate, model_id
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+
 from r2n2_viewer.models.checkpoint import save_checkpoint
 from r2n2_viewer.models.config import NetConfig
 from r2n2_viewer.models.net import R2N2

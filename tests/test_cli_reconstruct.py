@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import trimesh
 from PIL import Image
-from r2n2_viewer.models.voxels import read_binvox
 
 from r2n2_viewer.cli import main
+from r2n2_viewer.models.voxels import read_binvox
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+
 from r2n2_viewer.models.data import augment
 from r2n2_viewer.models.data.categories import (
     CATEGORIES,

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import trimesh
 from PIL import Image
-from r2n2_viewer.models.voxels import read_binvox
 
 from r2n2_viewer import export
+from r2n2_viewer.models.voxels import read_binvox
 
 N = 32
 

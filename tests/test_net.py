@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+
 from r2n2_viewer.models.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from r2n2_viewer.models.config import PRESETS, NetConfig, preset
 from r2n2_viewer.models.layers import unpool3d, unpool_conv3d

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 import torch
 from official_reference import Reference, Widths, layout, random_arrays
+
+from r2n2_viewer.cli import main as cli_main
 from r2n2_viewer.models.checkpoint import load_checkpoint, read_metadata
 from r2n2_viewer.models.config import NetConfig, preset
 from r2n2_viewer.models.official import (
@@ -19,8 +21,6 @@ from r2n2_viewer.models.official import (
     read_official_arrays,
     save_official_layout,
 )
-
-from r2n2_viewer.cli import main as cli_main
 
 NARROW = Widths(enc=(6, 8, 10, 12, 14, 14), fc=20, hidden=8, dec=(8, 8, 6, 4))
 KIND = {"residual": "residual", "gru": "shallow"}

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from scipy import ndimage
+
 from r2n2_viewer.models.data.categories import CATEGORIES
 from r2n2_viewer.models.data.shapenet import build_index
 from r2n2_viewer.models.synth.categories import GENERATORS
@@ -21,7 +23,6 @@ from r2n2_viewer.models.synth.generate import (
 )
 from r2n2_viewer.models.synth.render import FOV_DEG, MAX_DISTANCE, camera_pose, project_points
 from r2n2_viewer.models.voxels import decode_binvox, read_binvox
-from scipy import ndimage
 
 VIEWS = 6
 PER_CAT = 2

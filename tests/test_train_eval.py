@@ -10,10 +10,10 @@ import sys
 
 import numpy as np
 import pytest
-from r2n2_viewer.models.checkpoint import read_metadata
-from r2n2_viewer.models.train import TrainConfig, learning_rate, sequence_loss
 
 from r2n2_viewer.cli import main
+from r2n2_viewer.models.checkpoint import read_metadata
+from r2n2_viewer.models.train import TrainConfig, learning_rate, sequence_loss
 
 
 @pytest.fixture(scope="module")
