@@ -113,7 +113,8 @@ def pick_demos(
             for j, order in enumerate(orders):
                 curve = [iou(probs[t, j] >= threshold, gt) for t in range(views)]
                 rising = all(b >= a - 0.005 for a, b in zip(curve, curve[1:], strict=False))
-                score = curve[-1] - curve[0] if rising else -1.0
+                # rising sequences first, then the largest gain from the first to the last view
+                score = (rising, curve[-1] - curve[0])
                 if best is None or score > best[0]:
                     best = (score, rec, [int(i) for i in order], curve, gt)
         if best is None:
@@ -135,8 +136,9 @@ def pick_demos(
             "iou_by_views_at_selection": [round(c, 4) for c in curve],
             "threshold": threshold,
             "model": str(meta.get("name") or meta.get("preset") or weights),
-            "why": "the first view hides parts that later views reveal: IoU rises "
-            f"{curve[0]:.2f} -> {curve[-1]:.2f} over {views} views",
+            "why": f"largest IoU gain among {candidates} test models x {orderings} view orders "
+            f"of this category: {curve[0]:.2f} -> {curve[-1]:.2f} over {views} views"
+            + ("" if score[0] else " (not rising at every step)"),
         }
         atomic_write_text(folder / "info.json", json.dumps(info, indent=2) + "\n")
         chosen.append(info)
