@@ -119,3 +119,19 @@ def test_recipe_then_explicit_options():
     assert cfg.lr == RECIPES["default"]["lr"] and cfg.preset == "small"
     with pytest.raises(ValueError, match="unknown recipe"):
         apply_recipe(TrainConfig(data="d", out="o", recipe="nope"))
+
+
+def test_pick_demos_copies_a_test_sequence(tiny_data, tiny_checkpoint, tmp_path):
+    from r2n2_viewer.demo import list_demos, pick_demos
+    from r2n2_viewer.models.data.shapenet import build_index
+    from r2n2_viewer.models.voxels import read_binvox
+
+    chosen = pick_demos(tiny_data, tiny_checkpoint, tmp_path, categories=("chair",),
+                        candidates=1, orderings=2)
+    assert len(chosen) == 1 and chosen[0]["split"] == "test"
+    test_ids = {r.model_id for r in build_index(tiny_data, "test")}
+    assert chosen[0]["model_id"] in test_ids  # never a training object
+    (demo,) = list_demos(tmp_path)
+    assert demo.category == "chair" and len(demo.images) == 5
+    gt = read_binvox(next(tiny_data.glob(f"ShapeNetVox32/*/{chosen[0]['model_id']}/model.binvox")))
+    np.testing.assert_array_equal(demo.ground_truth(), gt)
