@@ -19,6 +19,7 @@ HERE = Path(__file__).resolve().parent
 
 # (file name, display mode index, what changed, update gates, step)
 SHOTS = [
+    ("viewer_step1.png", 0, False, False, 1),
     ("viewer_cubes.png", 0, False, False, -1),
     ("viewer_changes.png", 0, True, False, 3),
     ("viewer_gates_smooth.png", 1, False, True, 3),
