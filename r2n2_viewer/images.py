@@ -4,8 +4,8 @@ Three paths, chosen from the picture itself:
 
 - **ShapeNet rendering** (exactly 137x137 with an alpha channel): composited on the
   background (``rgb * a + bg * (1 - a)``) and centre-cropped to 127x127 (rows and
-  columns 5..131), exactly the dataset's test-time transform; no reframing. Dataset
-  readers should call :func:`rendering_to_view` so both stay identical.
+  columns 5..131), exactly the dataset's test-time transform
+  (``models.data.augment.preprocess(train=False)``, tested to be bit-identical).
 - **Alpha** (any other picture with transparency): composited on the background; the
   object is the pixels with alpha > 0.
 - **No alpha** (photos): the background colour is the median of a band along the
@@ -81,18 +81,6 @@ def load_view(
             )
         comp = np.where(mask[None], rgb, bg)
     return _frame(comp, mask, background, frame_fraction)
-
-
-def rendering_to_view(
-    rgba: np.ndarray, background: tuple[int, int, int] = (240, 240, 240)
-) -> np.ndarray:
-    """A 137x137x4 uint8 ShapeNet rendering -> (3, 127, 127): composite + centre crop."""
-    arr = np.asarray(rgba)
-    if arr.shape != (RENDER_SIZE, RENDER_SIZE, 4):
-        raise ValueError(f"a rendering is 137x137 RGBA, got shape {arr.shape}")
-    f = arr.astype(np.float32).transpose(2, 0, 1) / 255.0
-    bg = np.asarray(background, np.float32).reshape(3, 1, 1) / 255.0
-    return _composite(f[:3], f[3], bg)[:, CROP : CROP + VIEW_SIZE, CROP : CROP + VIEW_SIZE]
 
 
 def to_pil(view: np.ndarray) -> Image.Image:
