@@ -52,6 +52,9 @@ DATASET_VIEWS = 5  # views taken from a dataset model's renderings
 PLAY_MS = 700
 
 
+
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.webp *.tif *.tiff *.gif);;All files (*)"
+
 class MainWindow(QMainWindow):
     """See 3D-R2N2 refine its reconstruction view by view."""
 
@@ -732,14 +735,14 @@ class MainWindow(QMainWindow):
     def _add_dialog(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(
             self, "Add images (one step each, in order)", self._dir("last_image_dir"),
-            "Images (*.png *.jpg *.jpeg *.bmp *.webp *.tif *.tiff *.gif);;All files (*)")
+            IMAGE_FILTER)
         if files:
             self.add_paths(files)
 
     def _replace_dialog(self, i: int) -> None:
         path, _ = QFileDialog.getOpenFileName(
             self, f"Replace view {i + 1}", self._dir("last_image_dir"),
-            "Images (*.png *.jpg *.jpeg *.bmp *.webp *.tif *.tiff *.gif);;All files (*)")
+            IMAGE_FILTER)
         if path:
             self.submit("replace", i, ImageSource(path, Path(path).name))
 
