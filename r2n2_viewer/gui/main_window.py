@@ -50,10 +50,8 @@ EXPORT_KINDS = {  # kind -> (file dialog filter, suffix)
 }
 DATASET_VIEWS = 5  # views taken from a dataset model's renderings
 PLAY_MS = 700
-
-
-
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.webp *.tif *.tiff *.gif);;All files (*)"
+
 
 class MainWindow(QMainWindow):
     """See 3D-R2N2 refine its reconstruction view by view."""
