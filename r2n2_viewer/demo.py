@@ -68,13 +68,15 @@ def pick_demos(
     orderings: int = 8,
     seed: int = 0,
     threshold: float = 0.4,
+    min_final_iou: float = 0.5,
 ) -> list[dict]:
     """Choose demo sequences from the *test* split (never trained on) and copy them.
 
     For each category, up to ``candidates`` test models (asymmetric ones first, from the
     generator's ``synth.json`` tags) are tried in ``orderings`` random orders of ``views``
     views; the sequence whose IoU rises most from the first to the last view, without
-    falling at any step, is kept: its first view hides what later views reveal.
+    falling at any step and ending at ``min_final_iou`` or better, is kept: its first view
+    hides what later views reveal, and the last step looks like the object.
     """
     import shutil
 
@@ -113,8 +115,8 @@ def pick_demos(
             for j, order in enumerate(orders):
                 curve = [iou(probs[t, j] >= threshold, gt) for t in range(views)]
                 rising = all(b >= a - 0.005 for a, b in zip(curve, curve[1:], strict=False))
-                # rising sequences first, then the largest gain from the first to the last view
-                score = (rising, curve[-1] - curve[0])
+                # rising sequences that end well first, then the largest gain
+                score = (rising, curve[-1] >= min_final_iou, curve[-1] - curve[0])
                 if best is None or score > best[0]:
                     best = (score, rec, [int(i) for i in order], curve, gt)
         if best is None:
@@ -138,7 +140,8 @@ def pick_demos(
             "model": str(meta.get("name") or meta.get("preset") or weights),
             "why": f"largest IoU gain among {candidates} test models x {orderings} view orders "
             f"of this category: {curve[0]:.2f} -> {curve[-1]:.2f} over {views} views"
-            + ("" if score[0] else " (not rising at every step)"),
+            + ("" if score[0] else " (not rising at every step)")
+            + ("" if score[1] else f" (ends below IoU {min_final_iou})"),
         }
         atomic_write_text(folder / "info.json", json.dumps(info, indent=2) + "\n")
         chosen.append(info)
