@@ -23,6 +23,7 @@ class Demo:
     category: str
     images: tuple[Path, ...]
     voxels_path: Path | None
+    gain: float = 0.0  # IoU gain over the sequence measured when it was picked (info.json)
 
     def ground_truth(self) -> np.ndarray | None:
         """The ground-truth occupancy [x, y, z], or None when the demo has none."""
@@ -53,9 +54,20 @@ def list_demos(root: Path | None = None) -> list[Demo]:
                 category=str(info.get("category", "")),
                 images=images,
                 voxels_path=vox if vox.is_file() else None,
+                gain=_recorded_gain(info),
             )
         )
     return demos
+
+
+def _recorded_gain(info: dict) -> float:
+    curve = info.get("iou_by_views_at_selection") or []
+    return float(curve[-1] - curve[0]) if len(curve) >= 2 else 0.0
+
+
+def featured_demo(demos: list[Demo]) -> Demo | None:
+    """The demo opened at start: the one whose IoU rose most over its views."""
+    return max(demos, key=lambda d: d.gain, default=None)
 
 
 def pick_demos(

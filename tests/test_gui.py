@@ -4,6 +4,7 @@ files dropped through QDropEvents, the worker thread awaited with qtbot.waitUnti
 from __future__ import annotations
 
 import copy
+import json
 import os
 import sys
 from pathlib import Path
@@ -361,18 +362,19 @@ def test_huge_image_and_replace(qtbot, tmp_path, ckpt, images):
     assert w.snapshot.labels == ["view_1.png", "view_5.png"] and w.scenes[0] is first
 
 
-def test_first_start_plays_the_first_demo(qtbot, tmp_path, ckpt, images, monkeypatch):
+def test_first_start_plays_the_featured_demo(qtbot, tmp_path, ckpt, images, monkeypatch):
     import r2n2_viewer.demo as demo_mod
     from r2n2_viewer.gui.main_window import MainWindow
 
     root = tmp_path / "demos"
-    for name in ("a_chair", "b_table"):
+    for name, n, curve in (("a_chair", 2, [0.5, 0.6]), ("b_table", 3, [0.2, 0.4, 0.7])):
         (root / name).mkdir(parents=True)
-        for i, p in enumerate(images[:3]):
+        for i, p in enumerate(images[:n]):
             (root / name / f"view_{i + 1:02d}.png").write_bytes(Path(p).read_bytes())
+        (root / name / "info.json").write_text(json.dumps({"iou_by_views_at_selection": curve}))
     truth = np.zeros((32, 32, 32), bool)
     truth[10:20, 0:25, 10:20] = True
-    write_binvox(root / "a_chair" / "model.binvox", truth)
+    write_binvox(root / "b_table" / "model.binvox", truth)  # the larger gain opens first
     monkeypatch.setattr(demo_mod, "demo_root", lambda: root)
 
     settings = QSettings(str(tmp_path / "viewer.ini"), QSettings.Format.IniFormat)

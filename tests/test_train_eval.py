@@ -133,5 +133,7 @@ def test_pick_demos_copies_a_test_sequence(tiny_data, tiny_checkpoint, tmp_path)
     assert chosen[0]["model_id"] in test_ids  # never a training object
     (demo,) = list_demos(tmp_path)
     assert demo.category == "chair" and len(demo.images) == 5
+    curve = chosen[0]["iou_by_views_at_selection"]
+    assert demo.gain == pytest.approx(curve[-1] - curve[0])
     gt = read_binvox(next(tiny_data.glob(f"ShapeNetVox32/*/{chosen[0]['model_id']}/model.binvox")))
     np.testing.assert_array_equal(demo.ground_truth(), gt)

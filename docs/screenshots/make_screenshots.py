@@ -1,7 +1,7 @@
 """Regenerate the viewer screenshots in this folder (run under X, e.g.
 ``xvfb-run -a -s "-screen 0 1600x1000x24" python docs/screenshots/make_screenshots.py``).
 
-Views come from a demo (default: the first bundled one) or ``--dataset-model``
+Views come from a demo (default: the one the viewer opens at start) or ``--dataset-model``
 (``<root>/ShapeNetRendering/<synset>/<model>``, ground truth from ShapeNetVox32). The
 model is ``--weights`` (default: the bundled one); ``--stand-in`` instead runs a random
 network whose output is replaced by a procedural chair (see
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--weights", default="default")
     ap.add_argument("--stand-in", action="store_true")
     ap.add_argument("--dataset-model", help="ShapeNet-format model folder")
-    ap.add_argument("--demo", help="demo name (default: the first)")
+    ap.add_argument("--demo", help="demo name (default: the one opened at start)")
     ap.add_argument("--out", default=str(HERE))
     args = ap.parse_args(argv)
 
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     from PyQt6.QtCore import QSettings, QTimer
     from PyQt6.QtWidgets import QApplication
 
-    from r2n2_viewer.demo import list_demos
+    from r2n2_viewer.demo import featured_demo, list_demos
     from r2n2_viewer.gui.main_window import MainWindow
 
     weights: object = args.weights
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         demos = list_demos()
         if not demos:
             sys.exit("no demos installed: pass --dataset-model")
-        w.open_demo(args.demo or demos[0].name)
+        w.open_demo(args.demo or featured_demo(demos).name)
     out = Path(args.out)
     written: list[Path] = []
 

@@ -91,11 +91,11 @@ class MainWindow(QMainWindow):
         elif demo:
             self.open_demo(demo)
         elif autoload_demo:
-            from ..demo import list_demos
+            from ..demo import featured_demo, list_demos
 
-            demos = list_demos()
-            if demos:
-                self.open_demo(demos[0].name)
+            demo_ = featured_demo(list_demos())
+            if demo_ is not None:
+                self.open_demo(demo_.name)
         self._refresh()
 
     # --- construction -------------------------------------------------------------------------
