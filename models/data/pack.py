@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import json
 import os
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,26 @@ class PackedModel:
     views_webp: list[bytes]
     metadata: list[str]  # one rendering_metadata.txt line per view ("" if unknown)
     binvox: bytes
+
+
+def _map(fn: Callable, jobs: Iterable[tuple], workers: int, bar) -> Iterator:
+    """``fn(*job)`` for each job, in order, in ``workers`` processes; ticks ``bar``."""
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            for result in pool.map(_star, ((fn, job) for job in jobs), chunksize=16):
+                bar.update(1)
+                yield result
+    else:
+        for job in jobs:
+            result = fn(*job)
+            bar.update(1)
+            yield result
+    bar.close()
+
+
+def _star(call: tuple[Callable, tuple]):
+    fn, job = call
+    return fn(*job)
 
 
 def _encode_model(rec: ModelRecord, views: int) -> PackedModel:
@@ -89,18 +110,9 @@ def pack(
     records = build_index(root, "all")
     if not records:
         raise PackError(f"no usable models under {root}")
-    models: list[PackedModel] = []
     bar = tqdm(total=len(records), desc="pack", unit="model", disable=not progress)
-    if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
-            for m in pool.map(_encode_model, records, [views] * len(records), chunksize=16):
-                models.append(m)
-                bar.update(1)
-    else:
-        for rec in records:
-            models.append(_encode_model(rec, views))
-            bar.update(1)
-    bar.close()
+    jobs = ((rec, views) for rec in records)
+    models: list[PackedModel] = list(_map(_encode_model, jobs, workers, bar))
 
     webp, webp_off = _concat([b for m in models for b in m.views_webp])
     binvox, binvox_off = _concat([m.binvox for m in models])
@@ -145,8 +157,8 @@ def read_pack(path: str | os.PathLike) -> dict[str, np.ndarray]:
     return arrays
 
 
-def _write_model(args: tuple) -> None:
-    out, synset, model_id, names, blobs, metas, binvox = args
+def _write_model(out: str, synset: str, model_id: str, names: list[str], blobs: list[bytes],
+                 metas: list[str], binvox: bytes) -> None:
     rdir = Path(out) / RENDER_DIR / synset / model_id / "rendering"
     rdir.mkdir(parents=True, exist_ok=True)
     for name, blob in zip(names, blobs, strict=True):
@@ -186,15 +198,8 @@ def unpack(src: str | os.PathLike, out: str | os.PathLike, workers: int = 2,
 
     n = len(a["synsets"])
     bar = tqdm(total=n, desc="unpack", unit="model", disable=not progress)
-    if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
-            for _ in pool.map(_write_model, jobs(), chunksize=16):
-                bar.update(1)
-    else:
-        for job in jobs():
-            _write_model(job)
-            bar.update(1)
-    bar.close()
+    for _ in _map(_write_model, jobs(), workers, bar):
+        pass
     cats = json.loads(str(a["categories"]))
     official = {syn: {"id": syn, "name": name} for syn, name in cats.items()}
     atomic_write_text(out / "categories.json", json.dumps(official, indent=2) + "\n")
