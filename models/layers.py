@@ -41,7 +41,30 @@ class Conv3d(nn.Conv3d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.unpooled:
             return unpool_conv3d(x, self.weight, self.bias)
+        if _slow_path_at_batch_one(x):
+            return torch.ops.aten.mkldnn_convolution(
+                x, self.weight, self.bias, self.padding, self.stride, self.dilation, self.groups
+            )
         return super().forward(x)
+
+
+def _slow_path_at_batch_one(x: torch.Tensor) -> bool:
+    """True where PyTorch would take its unblocked ``slow_conv3d`` for this input.
+
+    For one float32 sample on the CPU with C * D * H <= 20480 (e.g. <= 20 channels at 32^3),
+    PyTorch's heuristic skips oneDNN; there oneDNN is 5-15x faster (measured 26 ms -> 1.5 ms
+    for 16 -> 8 channels at 32^3), which is what the viewer runs for the narrow presets.
+    Inference only: training batches are larger and take oneDNN anyway.
+    """
+    return (
+        x.shape[0] == 1
+        and x.device.type == "cpu"
+        and x.dtype == torch.float32
+        and not torch.is_grad_enabled()
+        and torch.backends.mkldnn.is_available()
+        and torch.backends.mkldnn.enabled
+        and x.shape[1] * x.shape[2] * x.shape[3] <= 20480
+    )
 
 
 class ConvAct(nn.Module):

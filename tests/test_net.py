@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from r2n2_viewer.models.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from r2n2_viewer.models.config import PRESETS, NetConfig, preset
-from r2n2_viewer.models.layers import unpool3d, unpool_conv3d
+from r2n2_viewer.models.layers import Conv3d, unpool3d, unpool_conv3d
 from r2n2_viewer.models.net import R2N2
 
 
@@ -64,6 +64,25 @@ def test_unpool_conv_equals_conv_of_zero_insertion(k):
     assert up.abs().sum() == x.abs().sum()  # everything else is zero
     ref = F.conv3d(up, w, b, padding=(k - 1) // 2)
     assert torch.allclose(unpool_conv3d(x, w, b), ref, atol=1e-10)
+
+
+@pytest.mark.parametrize("cin, cout, k, grid", [(8, 8, 3, 32), (16, 2, 3, 32), (4, 8, 1, 16)])
+def test_narrow_batch_one_conv_takes_onednn_and_matches(cin, cout, k, grid):
+    if not torch.backends.mkldnn.is_available():
+        pytest.skip("this torch has no oneDNN")
+    torch.manual_seed(0)
+    conv = Conv3d(cin, cout, k)
+    x = torch.rand(1, cin, grid, grid, grid)
+    with torch.inference_mode(), torch.profiler.profile() as prof:
+        y = conv(x)
+    ops = {e.key for e in prof.key_averages()}
+    assert "aten::mkldnn_convolution" in ops and "aten::slow_conv3d_forward" not in ops
+    ref = F.conv3d(x, conv.weight.detach(), conv.bias.detach(), padding=(k - 1) // 2)
+    torch.testing.assert_close(y, ref, rtol=1e-5, atol=1e-5)
+    with torch.enable_grad():  # training keeps PyTorch's own path (and its autograd)
+        y2 = conv(x)
+    assert y2.requires_grad
+    torch.testing.assert_close(y2.detach(), ref, rtol=1e-5, atol=1e-5)
 
 
 def test_lstm_state_holds_hidden_and_cell():
