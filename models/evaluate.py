@@ -9,7 +9,7 @@ import json
 import os
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,13 +46,20 @@ def _split_records(root: str | os.PathLike, split: str, limit: int | None) -> li
 
 
 def iter_split(
-    root: str | os.PathLike, split: str, max_views: int, seed: int, limit: int | None
+    root: str | os.PathLike, split: str, max_views: int, seed: int, limit: int | None,
+    group: Callable[[Any], str | None] | None = None,
 ) -> Iterator[Item]:
-    """(category, K random test-transformed views, voxels) for each model of a split."""
+    """(category, K random test-transformed views, voxels) for each model of a split.
+
+    ``group(record)`` replaces the category as the row a model counts in (None: skip it).
+    """
     from .data.shapenet import dataset_categories, load_model_views
 
     names = dataset_categories(root)
     for m in _split_records(root, split, limit):
+        row = names.get(m.synset, m.synset) if group is None else group(m)
+        if row is None:
+            continue
         rng = np.random.default_rng(model_seed(seed, m.synset, m.model_id))
         n = min(max_views, len(m.views))
         view_ids = rng.choice(len(m.views), size=n, replace=False).tolist()
@@ -61,7 +68,7 @@ def iter_split(
         except (OSError, ValueError) as exc:
             print(f"skipping {m.synset}/{m.model_id}: {exc}")
             continue
-        yield names.get(m.synset, m.synset), images, voxels
+        yield row, images, voxels
 
 
 @torch.inference_mode()

@@ -137,3 +137,22 @@ def test_pick_demos_copies_a_test_sequence(tiny_data, tiny_checkpoint, tmp_path)
     assert demo.gain == pytest.approx(curve[-1] - curve[0])
     gt = read_binvox(next(tiny_data.glob(f"ShapeNetVox32/*/{chosen[0]['model_id']}/model.binvox")))
     np.testing.assert_array_equal(demo.ground_truth(), gt)
+
+
+def test_eval_rows_can_group_models_differently(tiny_data, tiny_net):
+    from r2n2_viewer.models.evaluate import evaluate, evaluate_items, iter_split
+
+    by_cat = evaluate(tiny_net, tiny_data, max_views=3, progress=False)
+    pooled = evaluate_items(tiny_net, iter_split(tiny_data, "test", 3, 0, None,
+                                                 group=lambda rec: "all"), 3, progress=False)
+    assert pooled["models"] == by_cat["models"] == 2  # one test object per category
+    for k in "123":
+        assert pooled["per_category"]["all"][k] == pytest.approx(by_cat["overall"][k])
+    chairs = evaluate_items(
+        tiny_net,
+        iter_split(tiny_data, "test", 3, 0, None,
+                   group=lambda rec: "chair" if rec.synset == "03001627" else None),
+        3, progress=False,
+    )
+    assert chairs["per_category"]["chair"] == pytest.approx(by_cat["per_category"]["chair"])
+    assert list(chairs["per_category"]) == ["chair"]
