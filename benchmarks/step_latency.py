@@ -1,13 +1,14 @@
 """Latency of one reconstruction step (encode + recurrent step + decode) per preset.
 
-For each preset and device: the median wall time of one step at batch 1 under
-``torch.inference_mode`` after warm-up; the step's FLOPs counted from the conv/linear
-layer shapes with forward hooks (executed: unpooled Conv3d layers run as stride-2
-transposed convs, an eighth of the naive work; naive: as if the zero-inserted input
-were convolved densely; elementwise ops not counted); the achieved GFLOP/s; and, measured
-in the same run, this machine's throughput on a large dense Conv3d (64->64, 3^3, 32^3)
-giving ``bound`` = step time / (executed FLOPs at that throughput). Then the time of
-``ReconstructionSession.add_view`` for view T = 1..8, which must stay flat.
+For each preset (random weights), the bundled trained model ("default") and each device:
+the median wall time of one step at batch 1 under ``torch.inference_mode`` after warm-up;
+the step's FLOPs counted from the conv/linear layer shapes with forward hooks (executed:
+unpooled Conv3d layers run as stride-2 transposed convs, an eighth of the naive work;
+naive: as if the zero-inserted input were convolved densely; elementwise ops not counted);
+the achieved GFLOP/s; and, measured in the same run, this machine's throughput on a large
+dense Conv3d (64->64, 3^3, 32^3) giving ``bound`` = step time / (executed FLOPs at that
+throughput). Then the time of ``ReconstructionSession.add_view`` for view T = 1..8,
+which must stay flat.
 
     nice -n 10 python benchmarks/step_latency.py [--presets res_gru3,small] [--device cpu]
 """
@@ -27,6 +28,7 @@ from r2n2_viewer.models.config import PRESETS
 from r2n2_viewer.models.layers import Conv3d as UnpoolConv3d
 from r2n2_viewer.models.net import R2N2, build
 from r2n2_viewer.session import ReconstructionSession
+from r2n2_viewer.weights import load_model
 
 
 def _sync(dev: torch.device) -> None:
@@ -88,7 +90,9 @@ def conv3d_peak(dev: torch.device, repeats: int) -> float:
 
 def bench_preset(name: str, dev: torch.device, repeats: int, peak: float, views: int) -> dict:
     torch.manual_seed(0)
-    net = build(name).to(dev).eval()
+    # "default": the bundled trained model (loaded as the viewer loads it); else a preset
+    # with random weights
+    net = load_model("default", dev)[0] if name == "default" else build(name).to(dev).eval()
     x = torch.rand(1, 3, 127, 127, device=dev)
     state = net.initial_state(1, dev)
 
@@ -124,7 +128,8 @@ def bench_preset(name: str, dev: torch.device, repeats: int, peak: float, views:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--presets", default=",".join(PRESETS), help="comma-separated presets")
+    ap.add_argument("--presets", default=",".join([*PRESETS, "default"]),
+                    help="comma-separated presets; 'default' is the bundled trained model")
     ap.add_argument("--repeats", type=int, default=10, help="timed runs per figure")
     ap.add_argument("--device", default="all",
                     help="cpu, cuda, or all (cpu, plus cuda when available)")

@@ -82,6 +82,24 @@ class R2N2(nn.Module):
                 _orthogonal_conv_(m.conv.weight)
                 m.bias.fill_(0.1)
 
+    @torch.no_grad()
+    def flush_subnormals(self) -> int:
+        """Set float weights and buffers with 0 < |x| < 1.18e-38 to 0; returns how many.
+
+        Weight decay leaves dead channels with subnormal weights, and CPU arithmetic on
+        subnormals is slow: the default model's encoder ran 6x slower (39 vs 6.6 ms) for
+        1,275 such values. No result changes at float32 precision. For inference loading;
+        training keeps its exact state.
+        """
+        tiny = torch.finfo(torch.float32).tiny
+        n = 0
+        for t in [*self.parameters(), *self.buffers()]:
+            if t.is_floating_point():
+                sub = (t != 0) & (t.abs() < tiny)
+                n += int(sub.sum())
+                t.masked_fill_(sub, 0.0)
+        return n
+
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
 

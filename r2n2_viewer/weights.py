@@ -59,13 +59,16 @@ def load_model(
     device: str | torch.device = "cpu",
     progress: Callable[[float], None] | None = None,
 ) -> tuple[R2N2, dict[str, Any]]:
-    """Load a model from a checkpoint, or convert an official ``.npy`` on the fly."""
+    """Load a model for inference from a checkpoint, or convert an official ``.npy`` on the
+    fly; subnormal weights are flushed to zero (see :meth:`R2N2.flush_subnormals`)."""
     path = resolve_weights(spec)
     if path.suffix.lower() == ".npy":
         from .models.official import convert_official
 
         net, meta = convert_official(path, progress=progress)
-        return net.to(device).eval(), meta
-    net, meta = load_checkpoint(path, device)
-    meta.setdefault("path", str(path))
+        net = net.to(device).eval()
+    else:
+        net, meta = load_checkpoint(path, device)
+        meta.setdefault("path", str(path))
+    net.flush_subnormals()
     return net, meta

@@ -162,3 +162,27 @@ def test_checkpoint_bad_files(tmp_path, tiny_net):
     with pytest.raises(CheckpointError, match="shape"):
         load_checkpoint(tmp_path / "mismatch.safetensors")
     np.testing.assert_equal(good.exists(), True)
+
+
+def test_inference_loading_flushes_subnormal_weights(tmp_path, tiny_net):
+    from r2n2_viewer.weights import load_model
+
+    net = R2N2(tiny_net.cfg)
+    net.load_state_dict(tiny_net.state_dict())
+    name = next(n for n, _ in net.named_parameters() if n.endswith("conv.weight"))
+    with torch.no_grad():
+        net.get_parameter(name).view(-1)[:5] = torch.tensor([1e-40, -3e-39, 2e-45, 0.0, 0.25])
+    save_checkpoint(tmp_path / "m.safetensors", net, preset="tiny")
+
+    def subnormal(t: torch.Tensor) -> int:
+        return int(((t != 0) & (t.abs() < torch.finfo(torch.float32).tiny)).sum())
+
+    exact, _ = load_checkpoint(tmp_path / "m.safetensors")  # training's loader keeps them
+    assert subnormal(exact.get_parameter(name)) == 3
+    flushed, _ = load_model(tmp_path / "m.safetensors")  # inference loading flushes them
+    assert sum(subnormal(t) for t in flushed.state_dict().values() if t.is_floating_point()) == 0
+    assert flushed.get_parameter(name).view(-1)[4] == 0.25
+    x = torch.rand(2, 1, 3, 127, 127)
+    with torch.inference_mode():
+        torch.testing.assert_close(flushed(x, every_step=True), exact(x, every_step=True))
+    assert flushed.flush_subnormals() == 0
