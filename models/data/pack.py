@@ -69,19 +69,17 @@ def _star(call: tuple[Callable, tuple]):
 
 
 def _encode_model(rec: ModelRecord, views: int) -> PackedModel:
-    names = list(rec.views[:views])
+    names = list(rec.views[:views])  # a prefix: view i is line i of the metadata file
     meta_lines: list[str] = []
     meta_path = rec.rendering_dir / META_FILE
     if meta_path.is_file():
         meta_lines = meta_path.read_text().splitlines()
-    all_names = list(rec.views)
     blobs, metas = [], []
-    for name in names:
+    for i, name in enumerate(names):
         with Image.open(rec.rendering_dir / name) as im:
             buf = io.BytesIO()
             im.convert("RGBA").save(buf, "WEBP", lossless=True, method=2, exact=True)
         blobs.append(buf.getvalue())
-        i = all_names.index(name)
         metas.append(meta_lines[i] if i < len(meta_lines) else "")
     return PackedModel(
         rec.synset, rec.model_id, names, blobs, metas, rec.voxel_path.read_bytes()
