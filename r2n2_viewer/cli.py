@@ -159,6 +159,11 @@ def _add_train(sub) -> None:
     opt("--weight-decay", f"(default: {d.weight_decay:g}, official)", type=float)
     opt("--loss", "loss at the last step (official) or averaged over every step "
         f"(default: {d.loss})", choices=["last", "every"])
+    opt("--flip", "mirror training views left-right with p = 1/2, as the official code "
+        "(default: on); --no-flip for data whose objects are not left-right symmetric",
+        action=argparse.BooleanOptionalAction)
+    opt("--init", "start from these weights ('default': the bundled model); "
+        "ignored when the run resumes")
     opt("--seed", f"(default: {d.seed})", type=int)
     opt("--workers", f"data-loader worker processes (default: {d.workers})", type=int)
     opt("--checkpoint-every", f"(default: {d.checkpoint_every})", type=int)
@@ -183,6 +188,10 @@ def _run_train(args) -> int:
     given = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__}
     if "lr_steps" in given:
         given["lr_steps"] = tuple(float(f) for f in given["lr_steps"].split(",") if f)
+    if given.get("init"):
+        from .weights import resolve_weights
+
+        given["init"] = str(resolve_weights(given["init"]))
     cfg = apply_recipe(TrainConfig(data=args.data, out=args.out, recipe=args.recipe), given)
     path = train(cfg, progress=not args.no_progress)
     print(f"final checkpoint: {path}")

@@ -122,6 +122,29 @@ def test_augmentation_train_and_test():
     assert offsets <= set(range(11)) and len(offsets) > 3  # random crop offsets 0..10
 
 
+def test_augmentation_without_flip_keeps_colour_and_crop_but_never_mirrors():
+    rgba = np.zeros((137, 137, 4), np.uint8)
+    rgba[..., 0] = np.arange(137, dtype=np.uint8)[None, :]  # red ramp left -> right
+    rgba[..., 3] = 255
+    rgba[:20, :, 3] = 0
+    mirrored = 0
+    for s in range(40):
+        with_flip = augment.preprocess(rgba, True, np.random.default_rng(s))
+        o = augment.preprocess(rgba, True, np.random.default_rng(s), flip=False)
+        assert o[0, 100, 0] < o[0, 100, -1]  # the ramp still rises left -> right
+        if with_flip[0, 100, 0] > with_flip[0, 100, -1]:
+            mirrored += 1
+            np.testing.assert_array_equal(o, with_flip[:, :, ::-1])  # same draw, unmirrored
+        else:
+            np.testing.assert_array_equal(o, with_flip)
+    assert mirrored > 5
+
+
+def test_loader_passes_flip_to_the_dataset(dataset):
+    assert make_loader(dataset, "train", workers=0).dataset.flip
+    assert not make_loader(dataset, "train", workers=0, flip=False).dataset.flip
+
+
 def test_augmentation_background_is_uniform_per_channel():
     rgba = np.zeros((137, 137, 4), np.uint8)  # fully transparent
     vals = np.array([augment.preprocess(rgba, True, np.random.default_rng(s))[:, 0, 0]

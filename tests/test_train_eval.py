@@ -121,6 +121,49 @@ def test_recipe_then_explicit_options():
         apply_recipe(TrainConfig(data="d", out="o", recipe="nope"))
 
 
+def test_init_starts_from_given_weights_and_checks_the_preset(tiny_data, tmp_path, capsys):
+    import torch
+
+    from r2n2_viewer.models.checkpoint import load_checkpoint, save_checkpoint
+    from r2n2_viewer.models.net import build
+
+    torch.manual_seed(5)
+    start = tmp_path / "start.safetensors"
+    save_checkpoint(start, build("tiny"), preset="tiny")
+    run = tmp_path / "run"
+    args = ["train", "--data", str(tiny_data), "--out", str(run), "--preset", "tiny",
+            "--iterations", "0", "--batch-size", "2", "--workers", "0", "--val-models", "0",
+            "--no-flip", "--no-progress", "--init", str(start)]
+    assert main(args) == 0
+    cfg = json.loads((run / "train_config.json").read_text())
+    assert cfg["flip"] is False and cfg["init"] == str(start)
+    a, b = load_checkpoint(start)[0], load_checkpoint(run / "last.safetensors")[0]
+    for (k, x), y in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
+        np.testing.assert_array_equal(x.numpy(), y.numpy(), err_msg=k)
+    # without --init the same seed starts elsewhere
+    other = tmp_path / "other"
+    assert main([*args[:4], str(other), *args[5:-2]]) == 0
+    c = load_checkpoint(other / "last.safetensors")[0]
+    assert not torch.equal(a.cell.state_dict()["t_x_s_update.conv.weight"],
+                           c.cell.state_dict()["t_x_s_update.conv.weight"])
+    capsys.readouterr()
+    rc = main([*args[:4], str(tmp_path / "bad"), *args[5:6], "small", *args[7:]])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "network config differs" in err and "--preset" in err
+
+
+def test_training_on_cpu_restores_subnormal_arithmetic(tiny_data, tmp_path):
+    import torch
+
+    from r2n2_viewer.models.train import train
+
+    tiny = torch.tensor([1e-39])  # a subnormal float32
+    train(TrainConfig(data=str(tiny_data), out=str(tmp_path / "r"), preset="tiny",
+                      iterations=1, batch_size=2, workers=0, val_models=0), progress=False)
+    assert float(tiny * 1.0) != 0.0
+
+
 def test_pick_demos_copies_a_test_sequence(tiny_data, tiny_checkpoint, tmp_path):
     from r2n2_viewer.demo import list_demos, pick_demos
     from r2n2_viewer.models.data.shapenet import build_index

@@ -4,6 +4,11 @@ Training: the RGBA rendering is composited onto a random colour (each channel un
 in [225, 255]), cropped at a random offset to 127x127 and flipped left-right with
 probability 1/2. Test: a grey 240 background and the centre crop. Output: float32
 (3, 127, 127), RGB, in [0, 1].
+
+The flip mirrors one view, not the voxels: the mirrored view shows a part on one side of
+the object on the other side. Where objects are left-right symmetric (most of ShapeNet)
+that costs nothing; where a part is on one side only (the procedural set's one-sided
+objects) every view's side cue becomes a coin toss, so ``flip=False`` switches it off.
 """
 
 from __future__ import annotations
@@ -32,11 +37,12 @@ def composite(rgba: np.ndarray, background) -> np.ndarray:
 
 
 def preprocess(rgba: np.ndarray, train: bool, rng: np.random.Generator | None = None,
-               crop: int = CROP) -> np.ndarray:
+               crop: int = CROP, flip: bool = True) -> np.ndarray:
     """One network input (3, crop, crop) float32 from an RGBA rendering (H, W, 4).
 
     ``train`` picks the official training augmentation (needs ``rng``); otherwise the
-    deterministic test transform. Images smaller than ``crop`` are an error.
+    deterministic test transform; ``flip=False`` keeps training's colour and crop but
+    never mirrors. Images smaller than ``crop`` are an error.
     """
     h, w = rgba.shape[:2]
     if h < crop or w < crop:
@@ -47,11 +53,11 @@ def preprocess(rgba: np.ndarray, train: bool, rng: np.random.Generator | None = 
         bg = rng.integers(TRAIN_BG[0], TRAIN_BG[1] + 1, size=3)
         y0 = int(rng.integers(0, h - crop + 1))
         x0 = int(rng.integers(0, w - crop + 1))
-        flip = bool(rng.random() < 0.5)
+        mirror = bool(rng.random() < 0.5) and flip
     else:
         bg = (TEST_BG,) * 3
-        y0, x0, flip = (h - crop) // 2, (w - crop) // 2, False
+        y0, x0, mirror = (h - crop) // 2, (w - crop) // 2, False
     img = composite(rgba[y0 : y0 + crop, x0 : x0 + crop], bg)
-    if flip:
+    if mirror:
         img = img[:, ::-1]
     return np.ascontiguousarray(img.transpose(2, 0, 1))

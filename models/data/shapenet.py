@@ -201,7 +201,9 @@ class ShapeNetViews(Dataset):
         categories: list[str] | None = None,
         train: bool | None = None,
         voxel_root: str | os.PathLike | None = None,
+        flip: bool = True,
     ):
+        self.flip = flip  # training augmentation mirrors views left-right (see augment)
         self.records = build_index(root, split, categories, voxel_root)
         if not self.records:
             raise ValueError(f"no usable models for split {split!r} under {root}")
@@ -220,7 +222,7 @@ class ShapeNetViews(Dataset):
             path = rec.rendering_dir / rec.views[int(v)]
             try:
                 rgba = load_png(path)
-                imgs.append(preprocess(rgba, self.train, rng))
+                imgs.append(preprocess(rgba, self.train, rng, flip=self.flip))
             except (OSError, ValueError, SyntaxError) as exc:
                 report(path, f"unreadable image ({exc})")
                 raise
@@ -317,13 +319,15 @@ def make_loader(
     shuffle: bool | None = None,
     drop_last: bool = False,
     voxel_root: str | os.PathLike | None = None,
+    flip: bool = True,
 ) -> DataLoader:
     """A DataLoader of variable-length view batches over one split.
 
     ``train`` (augmentation) and ``shuffle`` default to ``split == "train"``. Use
-    ``min_views = max_views`` for a fixed number of views.
+    ``min_views = max_views`` for a fixed number of views; ``flip=False`` keeps training
+    augmentation from mirroring views.
     """
-    ds = ShapeNetViews(root, split, categories, train, voxel_root)
+    ds = ShapeNetViews(root, split, categories, train, voxel_root, flip=flip)
     is_train = split == "train"
     sampler = VariableViewBatchSampler(
         len(ds), batch_size, max_views, min_views,
