@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from r2n2_viewer.models.train import TrainConfig, apply_recipe, train
+from r2n2_viewer.models.train import TrainConfig, apply_recipe, train, training_batches
 
 
 def main() -> None:
@@ -45,22 +45,12 @@ def main() -> None:
     s_it = (float(rows[-1]["elapsed_s"]) - float(rows[half - 1]["elapsed_s"])) / steps
     views = sum(int(r["views"]) for r in rows[half:]) / steps
 
-    from r2n2_viewer.models.data.shapenet import make_loader
-
-    loader = make_loader(args.data, "train", batch_size=args.batch_size, workers=args.workers,
-                         train=True, drop_last=True)
-    it = iter(loader)
+    batches = training_batches(cfg)  # the loader exactly as training iterates it
     for _ in range(min(5, half)):
-        next(it)  # workers started, queues filled
+        next(batches)  # workers started, queues filled
     t0 = time.perf_counter()
-    n = 0
-    while n < steps:
-        try:
-            next(it)
-        except StopIteration:
-            it = iter(loader)
-            continue
-        n += 1
+    for _ in range(steps):
+        next(batches)
     s_batch = (time.perf_counter() - t0) / steps
 
     print(f"{args.preset}, batch {args.batch_size}, {args.workers} workers, mean "

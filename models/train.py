@@ -147,7 +147,7 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _batches(cfg: TrainConfig, rank: int, start: int = 0) -> Iterator[dict]:
+def training_batches(cfg: TrainConfig, rank: int = 0, start: int = 0) -> Iterator[dict]:
     """Endless training batches; every pass reshuffles and redraws views."""
     from .data.shapenet import make_loader
 
@@ -240,7 +240,7 @@ def _train(cfg: TrainConfig, progress: bool) -> Path:
         buf = _torch_bytes({"optimizer": opt.state_dict(), "iteration": it, "elapsed": elapsed})
         atomic_write_bytes(state_file, buf)
 
-    batches = _batches(cfg, rank, start)
+    batches = training_batches(cfg, rank, start)
     bar = tqdm(
         total=cfg.iterations, initial=start, disable=not progress or rank != 0, desc="train"
     )
