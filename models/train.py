@@ -75,11 +75,11 @@ RECIPES: dict[str, dict[str, Any]] = {
     # all 12 views, no mirroring (a mirrored view puts a one-sided part on the wrong side)
     "default-refine": dict(
         preset="small",
-        iterations=2000,
+        iterations=1800,
         batch_size=32,
         max_views=5,
-        lr=1e-4,
-        lr_steps=(0.8,),
+        lr=3e-4,
+        lr_steps=(0.7,),
         weight_decay=5e-5,
         loss="last",
         flip=False,
