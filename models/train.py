@@ -177,20 +177,20 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
     dead channels' weights into subnormals, which x86 CPUs compute in microcode (a run
     started from the bundled model's weights took 10.3 s per step instead of 2.5 s).
     """
-    flush = not torch.cuda.is_available() and torch.set_flush_denormal(True)
+    rank, world, device = _setup_distributed()
+    flush = device.type == "cpu" and torch.set_flush_denormal(True)
     try:
-        return _train(cfg, progress)
+        return _train(cfg, progress, rank, world, device)
     finally:
         if flush:
             torch.set_flush_denormal(False)
 
 
-def _train(cfg: TrainConfig, progress: bool) -> Path:
+def _train(cfg: TrainConfig, progress: bool, rank: int, world: int, device: torch.device) -> Path:
     from tqdm import tqdm
 
     from .evaluate import evaluate
 
-    rank, world, device = _setup_distributed()
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     if device.type == "cuda":
@@ -204,15 +204,14 @@ def _train(cfg: TrainConfig, progress: bool) -> Path:
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     start, elapsed = 0, 0.0
     if last_ckpt.is_file() and state_file.is_file():
-        loaded, _ = load_checkpoint(last_ckpt, device)
-        net.load_state_dict(loaded.state_dict())
+        load_weights(net, last_ckpt)
         state = torch.load(state_file, map_location=device, weights_only=True)
         opt.load_state_dict(state["optimizer"])
         start, elapsed = int(state["iteration"]), float(state.get("elapsed", 0.0))
         if rank == 0:
             print(f"resuming {out} at iteration {start}")
     elif cfg.init:
-        init_weights(net, cfg.init)
+        load_weights(net, cfg.init)
     model: torch.nn.Module = net
     if world > 1:
         model = torch.nn.parallel.DistributedDataParallel(net)
@@ -312,8 +311,9 @@ def _train(cfg: TrainConfig, progress: bool) -> Path:
     return last_ckpt
 
 
-def init_weights(net: R2N2, path: str | os.PathLike) -> None:
-    """Load the weights of checkpoint ``path`` into ``net``; its network config must match."""
+def load_weights(net: R2N2, path: str | os.PathLike) -> None:
+    """Load the weights of checkpoint ``path`` (a resumed run's or ``--init``'s) into
+    ``net``; its network config must match."""
     from .checkpoint import CheckpointError
 
     loaded, _ = load_checkpoint(path, "cpu")
