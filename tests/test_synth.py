@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -14,12 +15,16 @@ from r2n2_viewer.models.data.categories import CATEGORIES
 from r2n2_viewer.models.data.shapenet import build_index
 from r2n2_viewer.models.synth.categories import GENERATORS
 from r2n2_viewer.models.synth.generate import (
+    GENERATOR_VERSION,
     RENDER_DIR,
     VOXEL_DIR,
+    build_object,
     generate,
     make_object,
     model_id,
     object_voxels,
+    palette,
+    sample_views,
 )
 from r2n2_viewer.models.synth.render import FOV_DEG, MAX_DISTANCE, camera_pose, project_points
 from r2n2_viewer.models.voxels import decode_binvox, read_binvox
@@ -191,3 +196,48 @@ def test_asymmetric_options_every_category():
                 found = max(found, (occ ^ occ[::-1]).sum() / (2 * occ.sum()))
         assert found >= 0.02, f"{CATEGORIES[syn]}: no clearly one-sided object"
     assert 0.3 < asym / total < 0.6
+
+
+# Objects (seed 0, index 0..23) of each category as GENERATOR_VERSION 2 draws them. A dataset
+# and every model trained on it are tied to one generator: if this fails because objects
+# were changed on purpose, bump GENERATOR_VERSION and record the new fingerprints.
+FINGERPRINTS_V2 = {
+    "airplane": "9d225fe62d55ce62", "bench": "f326ec714f46f2ea", "cabinet": "20893a48f90e797d",
+    "car": "5416f10cdf975845", "chair": "98b54b3e0d206c8a", "display": "84e7d5ca3fcbf8f5",
+    "lamp": "5247bfcc6e550bf0", "loudspeaker": "77ad052220616419", "rifle": "0e48a0b5ad1c9a1d",
+    "sofa": "ece8116b47781858", "table": "5cab283d8b4cd125", "telephone": "d939774fcdd6f76e",
+    "watercraft": "4a658617f7c73399",
+}
+
+
+def _fingerprint(synset: str, objects: int = 24) -> str:
+    """Shape parts, tags, cameras and colours of objects 0..objects-1; voxels of object 0."""
+    h = hashlib.sha256()
+    for i in range(objects):
+        obj, rng = build_object(0, synset, i)
+        h.update(json.dumps(obj.tags, sort_keys=True).encode())
+        for part in obj.parts:
+            h.update(part.kind.encode() + bytes([part.tone]))
+            for a in (part.center, part.rot, part.size, part.points):
+                if a is not None:
+                    h.update(np.round(np.asarray(a, float), 5).tobytes())
+        h.update("\n".join(sample_views(rng, 2)).encode())
+        h.update(np.round(palette(rng)).astype(np.uint8).tobytes())
+        if i == 0:
+            h.update(np.packbits(object_voxels(obj)).tobytes())
+    return h.hexdigest()[:16]
+
+
+def test_generator_version_fingerprint():
+    assert GENERATOR_VERSION == 2
+    found = {CATEGORIES[s]: _fingerprint(s) for s in sorted(CATEGORIES)}
+    changed = sorted(k for k, v in FINGERPRINTS_V2.items() if found[k] != v)
+    assert not changed, f"objects of {changed} changed: bump GENERATOR_VERSION"
+
+
+def test_refuses_to_extend_a_dataset_of_another_version(tmp_path, synth):
+    assert json.loads((synth / "synth.json").read_text())["generator_version"] == GENERATOR_VERSION
+    (tmp_path / "synth.json").write_text(json.dumps({"seed": 0, "objects": []}))  # version 1
+    with pytest.raises(ValueError, match="generator version 1, this is version 2"):
+        generate(tmp_path, 1, views=2, categories=["chair"], workers=1, progress=False)
+    assert not (tmp_path / RENDER_DIR).exists()  # nothing written

@@ -46,6 +46,11 @@ from .shapes import Part, bounds, build_mesh, thicken, voxelize
 RENDER_DIR = "ShapeNetRendering"
 VOXEL_DIR = "ShapeNetVox32"
 RES = 32
+# Bump whenever object (seed, synset, index) changes in any way (shape, colours, cameras):
+# a dataset and the models trained on it are tied to one version. Version 1 had car doors
+# swinging inward and hid the one-sided options of tables and watercraft; version 2 is
+# the current generator. tests/test_synth.py pins a fingerprint of each version's objects.
+GENERATOR_VERSION = 2
 
 
 def _digest(*key: object) -> bytes:
@@ -168,6 +173,22 @@ def _worker_task(task: tuple) -> dict:
     return write_object(Path(out), _WORKER["renderer"], seed, synset, index, views)
 
 
+def _check_version(out: Path) -> None:
+    """Refuse to add objects of this generator to a dataset another version wrote."""
+    manifest = out / "synth.json"
+    if not manifest.is_file():
+        return
+    try:
+        found = json.loads(manifest.read_text()).get("generator_version", 1)
+    except (OSError, ValueError, AttributeError):
+        raise ValueError(f"{manifest}: unreadable; delete it or write to a new folder") from None
+    if found != GENERATOR_VERSION:
+        raise ValueError(
+            f"{out} was written by synth generator version {found}, this is version "
+            f"{GENERATOR_VERSION}: its objects differ, so write to a new folder"
+        )
+
+
 def generate(
     out_dir: str | os.PathLike,
     models_per_category: int,
@@ -186,6 +207,7 @@ def generate(
         raise ValueError("views must be 1..99")
     synsets = synsets_for(categories)
     out = Path(out_dir)
+    _check_version(out)
     out.mkdir(parents=True, exist_ok=True)
     write_categories(out / "categories.json", synsets)
     tasks, done = [], []
@@ -226,7 +248,8 @@ def generate(
         results.append({"synset": syn, "index": i, "id": model_id(seed, syn, i), **obj.tags})
     results.sort(key=lambda d: (d["synset"], d["index"]))
     summary = {
-        "generator": "r2n2_viewer.models.synth", "seed": seed, "views": views,
+        "generator": "r2n2_viewer.models.synth", "generator_version": GENERATOR_VERSION,
+        "seed": seed, "views": views,
         "models_per_category": models_per_category, "fov_deg": FOV_DEG,
         "categories": {s: CATEGORIES[s] for s in synsets}, "objects": results,
     }
