@@ -88,6 +88,11 @@ RECIPES: dict[str, dict[str, Any]] = {
         val_models=0,
     ),
 }
+# third stage: `--init RUN2/last.safetensors` on data of synth generator version 2 (stages 1-2
+# saw version 1, whose cars, tables and boats differ); fresh batches (seed 1)
+RECIPES["default-update"] = {
+    **RECIPES["default-refine"], "iterations": 1500, "seed": 1, "val_every": 500, "val_models": 260,
+}
 
 
 def apply_recipe(cfg: TrainConfig, overrides: dict[str, Any] | None = None) -> TrainConfig:
