@@ -121,6 +121,25 @@ def test_recipe_then_explicit_options():
         apply_recipe(TrainConfig(data="d", out="o", recipe="nope"))
 
 
+def test_recipes_match_the_bundled_models_recorded_stages():
+    """`--recipe NAME` must still train what each stage of the bundled model ran."""
+    from r2n2_viewer.models.checkpoint import read_metadata
+    from r2n2_viewer.models.train import apply_recipe
+    from r2n2_viewer.weights import default_weights_path
+
+    stages = read_metadata(default_weights_path())["training"]["stages"]
+    assert [s["config"]["recipe"] for s in stages] == ["default", "default-refine",
+                                                      "default-update"]
+    keys = ("preset", "iterations", "batch_size", "max_views", "lr", "lr_steps",
+            "weight_decay", "loss", "seed")
+    for stage in stages:
+        ran = stage["config"]
+        cfg = apply_recipe(TrainConfig(data="d", out="o", recipe=ran["recipe"]))
+        assert {k: getattr(cfg, k) for k in keys} == {
+            k: tuple(ran[k]) if k == "lr_steps" else ran[k] for k in keys}, ran["recipe"]
+        assert cfg.flip == ran.get("flip", True), ran["recipe"]
+
+
 def test_init_starts_from_given_weights_and_checks_the_preset(tiny_data, tmp_path, capsys):
     import torch
 
