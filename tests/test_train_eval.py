@@ -129,7 +129,7 @@ def test_recipes_match_the_bundled_models_recorded_stages():
 
     stages = read_metadata(default_weights_path())["training"]["stages"]
     assert [s["config"]["recipe"] for s in stages] == ["default", "default-refine",
-                                                      "default-update"]
+                                                      "default-update", "default-views8"]
     keys = ("preset", "iterations", "batch_size", "max_views", "lr", "lr_steps",
             "weight_decay", "loss", "seed")
     for stage in stages:
