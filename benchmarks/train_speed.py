@@ -18,7 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from r2n2_viewer.models.train import TrainConfig, apply_recipe, train, training_batches
+from r2n2_viewer.models.recipes import TrainConfig, apply_recipe
+from r2n2_viewer.models.train import train, training_batches
 
 
 def main() -> None:

@@ -60,6 +60,22 @@ def list_demos(root: Path | None = None) -> list[Demo]:
     return demos
 
 
+def find_demo(name: str, demos: list[Demo] | None = None) -> Demo:
+    """The demo called ``name``: its folder name, or its category when one demo has it.
+
+    LookupError (listing the demos) when none or several match.
+    """
+    demos = list_demos() if demos is None else demos
+    key = name.strip().lower()
+    exact = [d for d in demos if d.name.lower() == key]
+    matches = exact or [d for d in demos if d.category.lower() == key]
+    if len(matches) == 1:
+        return matches[0]
+    listing = ", ".join(f"{d.category or d.name} ({d.name})" for d in demos) or "none installed"
+    what = "several demos are" if matches else "no demo is"
+    raise LookupError(f"{what} called {name!r}; the demos: {listing}")
+
+
 def _recorded_gain(info: dict) -> float:
     curve = info.get("iou_by_views_at_selection") or []
     return float(curve[-1] - curve[0]) if len(curve) >= 2 else 0.0

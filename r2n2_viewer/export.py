@@ -20,11 +20,15 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from . import geometry
 from .models.atomic import atomic_write, atomic_write_bytes
 from .models.voxels import write_binvox
 
@@ -33,9 +37,7 @@ _FRAME = "frame: unit cube centred at the origin, +y up, voxel (i,j,k) -> [i/N-0
 
 def occupancy(probabilities: np.ndarray, threshold: float = 0.4) -> np.ndarray:
     """Boolean [x, y, z] grid of the voxels with probability >= ``threshold``."""
-    p = _grid(probabilities)
-    _check_threshold(threshold)
-    return p >= threshold
+    return geometry.occupancy(probabilities, threshold)
 
 
 def export_binvox(
@@ -47,69 +49,23 @@ def export_binvox(
     return int(occ.sum())
 
 
-def cube_mesh(occ: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Surface of the union of occupied voxels: (V, 3) float vertices, (F, 4) quads.
-
-    Only faces between an occupied cell and an empty/outside one are kept, corners are
-    shared, and each quad is counter-clockwise seen from outside (normal points out).
-    """
-    occ = np.asarray(occ, bool)
-    n = np.array(occ.shape)
-    pad = np.pad(occ, 1)
-    quads = []
-    for axis in range(3):
-        b, c = (axis + 1) % 3, (axis + 2) % 3
-        for sign in (1, -1):
-            neighbour = np.roll(pad, -sign, axis=axis)[1:-1, 1:-1, 1:-1]
-            cells = np.argwhere(occ & ~neighbour)  # (M, 3) voxel indices
-            base = cells.copy()
-            if sign > 0:
-                base[:, axis] += 1  # the face lies on the far side of the voxel
-            offsets = [(0, 0), (1, 0), (1, 1), (0, 1)]  # in (b, c): normal +axis
-            if sign < 0:
-                offsets = offsets[::-1]
-            corners = np.repeat(base[:, None, :], 4, axis=1)
-            for q, (db, dc) in enumerate(offsets):
-                corners[:, q, b] += db
-                corners[:, q, c] += dc
-            quads.append(corners)
-    allc = np.concatenate(quads).reshape(-1, 3) if quads else np.zeros((0, 3), int)
-    dims = n + 1
-    flat = np.ravel_multi_index(allc.T, dims) if len(allc) else np.zeros(0, np.int64)
-    uniq, inverse = np.unique(flat, return_inverse=True)
-    verts = np.stack(np.unravel_index(uniq, dims), axis=1) / n - 0.5
-    return verts.astype(np.float64), inverse.reshape(-1, 4)
-
-
 def export_obj_cubes(
     path: str | os.PathLike, probabilities: np.ndarray, threshold: float = 0.4
 ) -> int:
     """Write one cube per occupied voxel (outer faces only) as OBJ quads; returns faces."""
     occ = occupancy(probabilities, threshold)
-    verts, quads = cube_mesh(occ)
+    verts, quads = geometry.cube_mesh(occ)
     header = f"voxel cubes of {int(occ.sum())} voxels >= {threshold:g}"
     _write_obj(path, verts, quads, header)
     return len(quads)
 
 
 def smooth_mesh(probabilities: np.ndarray, threshold: float = 0.4) -> tuple[np.ndarray, np.ndarray]:
-    """Marching-cubes surface at ``threshold``: (V, 3) vertices, (F, 3) outward triangles.
-
-    The grid is zero-padded so the surface is closed; vertices are in the cube frame
-    (voxel centres at ``(i + 0.5)/N - 0.5``).
-    """
-    from skimage.measure import marching_cubes
-
-    p = _grid(probabilities)
-    _check_threshold(threshold)
-    if p.max() <= threshold:
-        return np.zeros((0, 3)), np.zeros((0, 3), np.int64)
-    pad = np.pad(p.astype(np.float32), 1)
-    verts, faces, _, _ = marching_cubes(pad, level=threshold)
-    verts = (verts - 0.5) / np.array(p.shape) - 0.5
-    # skimage's winding is clockwise seen from the high side; make normals point out
-    faces = faces[:, ::-1]
-    return verts.astype(np.float64), faces.astype(np.int64)
+    """Marching-cubes surface at ``threshold`` in the unit-cube frame: (V, 3) vertices,
+    (F, 3) outward triangles (see :func:`geometry.smooth_surface`)."""
+    p = geometry.grid(probabilities)
+    verts, faces, _ = geometry.smooth_surface(p, threshold)
+    return geometry.index_to_unit(verts, p.shape), faces
 
 
 def export_obj_smooth(
@@ -127,7 +83,7 @@ def export_npz(path: str | os.PathLike, steps: Sequence[Any]) -> None:
     ``steps`` holds :class:`~r2n2_viewer.session.Step` objects or plain arrays.
     """
     arrays = {
-        f"step{i}": _grid(getattr(s, "probabilities", s)).astype(np.float32)
+        f"step{i}": geometry.grid(getattr(s, "probabilities", s)).astype(np.float32)
         for i, s in enumerate(steps, 1)
     }
     buf = io.BytesIO()
@@ -156,19 +112,101 @@ def export_png(path: str | os.PathLike, image: Any) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
+# --- the format registry: one list for the command line and the viewer -------------------
+StepWriter = Callable[[Path, np.ndarray, float], Any]  # (path, probabilities, threshold)
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """A file format: ``name`` for ``--format`` and the viewer, ``label`` for dialogs,
+    ``suffix`` ending the file name after its stem (``step_NN`` or ``reconstruction``)."""
+
+    name: str
+    label: str
+    suffix: str
+    write_step: StepWriter | None = None  # one step's probabilities -> one file
+    whole_sequence: bool = False  # one file holding every step
+    cli: bool = True  # offered by `r2n2 reconstruct` (a PNG needs a picture of the view)
+
+    @property
+    def extension(self) -> str:
+        """The file extension proper: ``.obj`` for ``_smooth.obj``."""
+        return Path("f" + self.suffix).suffix
+
+    @property
+    def file_filter(self) -> str:
+        """A Qt file-dialog filter, e.g. ``binvox voxels (*.binvox)``."""
+        return f"{self.label} (*{self.extension})"
+
+
+FORMATS: dict[str, ExportFormat] = {f.name: f for f in (
+    ExportFormat("binvox", "binvox voxels", ".binvox", export_binvox),
+    ExportFormat("obj", "OBJ voxel cubes", ".obj", export_obj_cubes),
+    ExportFormat("smooth-obj", "OBJ smooth surface", "_smooth.obj", export_obj_smooth),
+    ExportFormat("npz", "NumPy probabilities of every step", ".npz", whole_sequence=True),
+    ExportFormat("png", "PNG screenshot", ".png", cli=False),
+)}
+
+_SUFFIXES = sorted((f.suffix for f in FORMATS.values()), key=len, reverse=True)
+_OWN_NAME = re.compile(r"(reconstruction|step_\d{2,})(" + "|".join(map(re.escape, _SUFFIXES)) + ")")
+
+
+def write_reconstruction(
+    folder: str | os.PathLike,
+    steps: Sequence[Any],
+    formats: Sequence[str],
+    threshold: float = 0.4,
+    every_step: bool = False,
+    picture: Callable[[int], Any] | None = None,
+    remove_stale: bool = False,
+) -> list[Path]:
+    """Write a reconstruction into ``folder`` (which must exist); returns the paths written.
+
+    ``steps`` holds :class:`~r2n2_viewer.session.Step` objects or probability grids. Each
+    per-step format writes ``reconstruction<suffix>`` from the last step, or with
+    ``every_step`` ``step_NN<suffix>`` for every step; a whole-sequence format (npz)
+    writes ``reconstruction<suffix>``. ``png`` needs ``picture(k)``, an image of step
+    ``k`` (1-based). With ``remove_stale``, files named as this function names its
+    output (``reconstruction.*``, ``step_NN.*``) that this call did not write are
+    removed afterwards, so the folder holds one reconstruction; other files stay.
+    """
+    folder = Path(folder)
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise ValueError(f"unknown export format {unknown[0]!r}; choose from {', '.join(FORMATS)}")
+    if "png" in formats and picture is None:
+        raise ValueError("png export needs a picture of each step")
+    if not steps:
+        raise ValueError("nothing to export: there are no steps")
+    geometry.check_threshold(threshold)
+    chosen = [FORMATS[f] for f in dict.fromkeys(formats)]
+    grids = [getattr(s, "probabilities", s) for s in steps]
+    written: list[Path] = []
+    for k in range(1, len(grids) + 1) if every_step else [len(grids)]:
+        stem = f"step_{k:02d}" if every_step else "reconstruction"
+        for fmt in chosen:
+            target = folder / f"{stem}{fmt.suffix}"
+            if fmt.write_step is not None:
+                fmt.write_step(target, grids[k - 1], threshold)
+            elif fmt.name == "png":
+                export_png(target, picture(k))
+            else:
+                continue
+            written.append(target)
+    for fmt in chosen:
+        if fmt.whole_sequence:
+            target = folder / f"reconstruction{fmt.suffix}"
+            export_npz(target, grids)
+            written.append(target)
+    if remove_stale:
+        keep = {p.name for p in written}
+        for old in folder.iterdir():
+            if old.name not in keep and _OWN_NAME.fullmatch(old.name) and old.is_file():
+                old.unlink()
+    return written
+
+
 # --- helpers -------------------------------------------------------------------------
-def _grid(probabilities: Any) -> np.ndarray:
-    p = np.asarray(probabilities)
-    if p.ndim != 3:
-        raise ValueError(f"a voxel grid is 3-D, got shape {p.shape}")
-    return p
-
-
-def _check_threshold(threshold: float) -> None:
-    if not 0.0 < threshold < 1.0:
-        raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
-
-
 def _write_obj(path: str | os.PathLike, verts: np.ndarray, faces: np.ndarray, what: str) -> None:
     with atomic_write(path, "w") as f:
         f.write(f"# r2n2-viewer: {what}\n# {_FRAME}\n")

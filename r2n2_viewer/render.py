@@ -14,6 +14,8 @@ import numpy as np
 import pyvista as pv
 
 from . import scene as sc
+from .geometry import check_threshold
+from .models.synth.render import prefer_egl_without_display
 
 BACKGROUND = "#f4f5f7"
 GHOST_OPACITY = 0.18
@@ -98,8 +100,7 @@ def render_scenes(
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        _quiet_vtk()  # VTK warns "bad X server connection" before falling back to EGL
+    prefer_egl_without_display()
     plotter = pv.Plotter(off_screen=True, window_size=list(size))
     plotter.set_background(BACKGROUND)
     add_layer(plotter, sc.grid_outline(), "outline")
@@ -137,12 +138,6 @@ def render_scenes(
     return written
 
 
-def _quiet_vtk() -> None:
-    from vtkmodules.vtkCommonCore import vtkLogger
-
-    vtkLogger.SetStderrVerbosity(vtkLogger.VERBOSITY_ERROR)
-
-
 def gif_bytes(frames: Sequence[Any], ms: int = 700) -> bytes:
     """An endlessly looping animated GIF of PIL images (the last frame held longer)."""
     frames = [f.convert("RGB") for f in frames]
@@ -168,8 +163,7 @@ def render_images(
     from .images import load_view
     from .session import ReconstructionSession
 
-    if not 0.0 < threshold < 1.0:
-        raise ValueError("threshold must lie strictly between 0 and 1")
+    check_threshold(threshold)
     layers_for(mode, changes, False, False)  # validate the mode before any work
     views = [load_view(p) for p in images]
     session = ReconstructionSession(weights, device=device)

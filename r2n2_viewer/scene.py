@@ -9,10 +9,12 @@ so changing the shown step only swaps prepared meshes.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pyvista as pv
+
+from . import geometry
 
 GRID = 32
 CENTER = (GRID - 1) / 2.0  # world centre of the voxel grid
@@ -24,26 +26,6 @@ VIEW_ELEVATION = 25.0  # ShapeNet renderings use 25..30 degrees
 KEPT_RGB = (200, 200, 205)
 APPEARED_RGB = (40, 170, 90)
 DISAPPEARED_RGB = (220, 60, 60)
-
-# the six faces of a unit cube: (axis, direction) and the four corner offsets,
-# counter-clockwise seen from outside (outward normals)
-_FACES: list[tuple[int, int, np.ndarray]] = []
-
-
-def _face_corners(axis: int, sign: int) -> np.ndarray:
-    u, v = (axis + 1) % 3, (axis + 2) % 3
-    corners = []
-    for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1)):
-        c = np.zeros(3)
-        c[axis], c[u], c[v] = 0.5 * sign, 0.5 * a, 0.5 * b
-        corners.append(c)
-    out = np.array(corners)
-    return out if sign > 0 else out[::-1].copy()
-
-
-for _axis in range(3):
-    for _sign in (1, -1):
-        _FACES.append((_axis, _sign, _face_corners(_axis, _sign)))
 
 # fixed light per face direction (+x, -x, +y, -y, +z, -z), baked into the face colours so
 # voxel surfaces render unlit: about twice as fast under software OpenGL, and the
@@ -58,49 +40,32 @@ def _empty_polydata() -> pv.PolyData:
 def voxel_surface(
     occupancy: np.ndarray, cell_values: dict[str, np.ndarray] | None = None
 ) -> pv.PolyData:
-    """The visible faces of the occupied voxels: one quad per face between an occupied
-    voxel and an empty one (or the grid's border).
+    """The visible faces of the occupied voxels (:func:`geometry.voxel_faces`) as quads.
 
     Cell data ``voxel`` holds the flat index (C order) of the voxel each face belongs to,
     ``direction`` the face's index into ``FACE_SHADE``; every array in ``cell_values``
     (shape of the grid, or ``(*grid, k)``) is copied to the faces of its voxel.
     """
     occ = np.asarray(occupancy, dtype=bool)
-    padded = np.pad(occ, 1)
-    pts, vox, dirs = [], [], []
-    for d, (axis, sign, corners) in enumerate(_FACES):
-        neighbour = np.roll(padded, -sign, axis=axis)[1:-1, 1:-1, 1:-1]
-        idx = np.argwhere(occ & ~neighbour)
-        if idx.size:
-            pts.append(idx[:, None, :].astype(np.float32) + corners[None].astype(np.float32))
-            vox.append(np.ravel_multi_index(idx.T, occ.shape))
-            dirs.append(np.full(len(idx), d, np.uint8))
-    if not pts:
+    f = geometry.voxel_faces(occ)
+    n = len(f)
+    if n == 0:
         return _empty_polydata()
-    points = np.concatenate(pts).reshape(-1, 3)
-    voxel = np.concatenate(vox).astype(np.int32)
-    n = voxel.size
     faces = np.empty((n, 5), dtype=np.int64)
     faces[:, 0] = 4
     faces[:, 1:] = np.arange(4 * n, dtype=np.int64).reshape(n, 4)
-    mesh = pv.PolyData(points, faces=faces.ravel())
-    mesh.cell_data["voxel"] = voxel
-    mesh.cell_data["direction"] = np.concatenate(dirs)
+    mesh = pv.PolyData(f.corners.reshape(-1, 3), faces=faces.ravel())
+    mesh.cell_data["voxel"] = f.voxel.astype(np.int32)
+    mesh.cell_data["direction"] = f.direction
     for name, values in (cell_values or {}).items():
         arr = np.asarray(values)
-        mesh.cell_data[name] = arr.reshape(occ.size, *arr.shape[3:])[voxel]
+        mesh.cell_data[name] = arr.reshape(occ.size, *arr.shape[3:])[f.voxel]
     return mesh
 
 
 def visible_face_count(occupancy: np.ndarray) -> int:
     """Number of faces :func:`voxel_surface` draws (6 per voxel minus shared ones)."""
-    occ = np.asarray(occupancy, dtype=bool)
-    total = 0
-    padded = np.pad(occ, 1)
-    for a in range(3):
-        for s in (1, -1):
-            total += int((occ & ~np.roll(padded, -s, axis=a)[1:-1, 1:-1, 1:-1]).sum())
-    return total
+    return len(geometry.voxel_faces(occupancy))
 
 
 def probability_rgb(p: np.ndarray, cmap: str = "viridis") -> np.ndarray:
@@ -128,20 +93,14 @@ def cubes_mesh(probabilities: np.ndarray, threshold: float) -> pv.PolyData:
 
 
 def smooth_mesh(probabilities: np.ndarray, threshold: float) -> pv.PolyData:
-    """Marching-cubes surface of the probability field at ``threshold`` (world frame)."""
-    from skimage.measure import marching_cubes
-
-    prob = np.asarray(probabilities, dtype=np.float32)
-    if not (prob >= threshold).any():
+    """Marching-cubes surface of the probability field at ``threshold`` (world frame),
+    with outward point normals (:func:`geometry.smooth_surface`)."""
+    verts, tris, normals = geometry.smooth_surface(probabilities, threshold)
+    if len(tris) == 0:
         return _empty_polydata()
-    padded = np.pad(prob, 1, constant_values=0.0)
-    if padded.min() >= threshold:
-        return _empty_polydata()
-    verts, tris, normals, _ = marching_cubes(padded, level=threshold, allow_degenerate=False)
-    verts -= 1.0  # undo the padding: vertex coordinates are voxel indices
-    faces = np.hstack([np.full((len(tris), 1), 3, np.int64), tris.astype(np.int64)])
-    mesh = pv.PolyData(verts.astype(np.float32), faces=faces.ravel())
-    mesh.point_data["Normals"] = -normals.astype(np.float32)  # outward (toward low P)
+    faces = np.hstack([np.full((len(tris), 1), 3, np.int64), tris])
+    mesh = pv.PolyData(verts, faces=faces.ravel())
+    mesh.point_data["Normals"] = normals
     mesh.point_data.active_normals_name = "Normals"
     return mesh
 
@@ -238,13 +197,9 @@ class StepScene:
     gates: pv.UnstructuredGrid
     ms: float = 0.0
     iou: float | None = None
-    meta: dict = field(default_factory=dict)
 
     def layer(self, name: str) -> pv.DataSet:
         return getattr(self, name)
-
-
-LAYERS = ("cubes", "smooth", "points", "changed", "ghosts", "gates")
 
 
 def build_step_scene(

@@ -3,6 +3,7 @@ official ``.npy`` weights file (converted in memory)."""
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -32,7 +33,10 @@ def resolve_weights(spec: str | os.PathLike | None) -> Path:
         return path
     path = Path(spec).expanduser()
     if not path.is_file():
-        raise CheckpointError(f"{path}: no such weights file")
+        hint = ""
+        if difflib.get_close_matches(str(spec).lower(), ["default"], n=1, cutoff=0.6):
+            hint = "; did you mean 'default' (the bundled model)?"
+        raise CheckpointError(f"{path}: no such weights file{hint}")
     return path
 
 

@@ -13,7 +13,8 @@ import pytest
 
 from r2n2_viewer.cli import main
 from r2n2_viewer.models.checkpoint import read_metadata
-from r2n2_viewer.models.train import TrainConfig, learning_rate, sequence_loss
+from r2n2_viewer.models.recipes import RECIPES, TrainConfig, apply_recipe
+from r2n2_viewer.models.train import learning_rate, sequence_loss
 
 
 @pytest.fixture(scope="module")
@@ -44,18 +45,22 @@ def test_every_step_loss_averages_steps():
 
 def test_train_resume_eval_end_to_end(tiny_data, tmp_path, capsys):
     run = tmp_path / "run"
-    args = ["train", "--data", str(tiny_data), "--out", str(run), "--preset", "tiny",
-            "--iterations", "4", "--batch-size", "2", "--max-views", "3", "--lr", "1e-3",
-            "--checkpoint-every", "2", "--val-every", "4", "--val-models", "4",
-            "--workers", "0", "--seed", "1", "--no-progress", "--loss", "every"]
-    assert main(args) == 0
+
+    def train(iterations: int, *extra: str) -> int:
+        return main(["train", "--data", str(tiny_data), "--out", str(run), "--preset", "tiny",
+                     "--iterations", str(iterations), "--batch-size", "2", "--max-views", "3",
+                     "--lr", "1e-3", "--checkpoint-every", "2", "--val-every", "4",
+                     "--val-models", "4", "--workers", "0", "--seed", "1", "--no-progress",
+                     "--loss", "every", *extra])
+
+    assert train(4) == 0
     meta = read_metadata(run / "last.safetensors")
     assert meta["training"]["iterations"] == 4
     rows = list(csv.DictReader(open(run / "log.csv")))
     assert [int(r["iteration"]) for r in rows] == [1, 2, 3, 4]
     assert rows[-1]["val_iou_3"] != ""
     # resume continues from the checkpoint instead of starting again
-    assert main([*args[:8], "6", *args[9:], "--resume"]) == 0
+    assert train(6, "--resume") == 0
     assert read_metadata(run / "last.safetensors")["training"]["iterations"] == 6
     rows = list(csv.DictReader(open(run / "log.csv")))
     assert [int(r["iteration"]) for r in rows][-2:] == [5, 6]
@@ -112,8 +117,6 @@ def test_distributed_training_two_cpu_processes(tiny_data, tmp_path):
 
 
 def test_recipe_then_explicit_options():
-    from r2n2_viewer.models.train import RECIPES, apply_recipe
-
     cfg = apply_recipe(TrainConfig(data="d", out="o", recipe="default"), {"iterations": 5})
     assert cfg.iterations == 5
     assert cfg.lr == RECIPES["default"]["lr"] and cfg.preset == "small"
@@ -124,7 +127,6 @@ def test_recipe_then_explicit_options():
 def test_recipes_match_the_bundled_models_recorded_stages():
     """`--recipe NAME` must still train what each stage of the bundled model ran."""
     from r2n2_viewer.models.checkpoint import read_metadata
-    from r2n2_viewer.models.train import apply_recipe
     from r2n2_viewer.weights import default_weights_path
 
     stages = read_metadata(default_weights_path())["training"]["stages"]
@@ -150,10 +152,14 @@ def test_init_starts_from_given_weights_and_checks_the_preset(tiny_data, tmp_pat
     start = tmp_path / "start.safetensors"
     save_checkpoint(start, build("tiny"), preset="tiny")
     run = tmp_path / "run"
-    args = ["train", "--data", str(tiny_data), "--out", str(run), "--preset", "tiny",
-            "--iterations", "0", "--batch-size", "2", "--workers", "0", "--val-models", "0",
-            "--no-flip", "--no-progress", "--init", str(start)]
-    assert main(args) == 0
+
+    def train(out, preset: str = "tiny", init: bool = True) -> int:
+        return main(["train", "--data", str(tiny_data), "--out", str(out), "--preset", preset,
+                     "--iterations", "0", "--batch-size", "2", "--workers", "0",
+                     "--val-models", "0", "--no-flip", "--no-progress",
+                     *(["--init", str(start)] if init else [])])
+
+    assert train(run) == 0
     cfg = json.loads((run / "train_config.json").read_text())
     assert cfg["flip"] is False and cfg["init"] == str(start)
     a, b = load_checkpoint(start)[0], load_checkpoint(run / "last.safetensors")[0]
@@ -161,12 +167,12 @@ def test_init_starts_from_given_weights_and_checks_the_preset(tiny_data, tmp_pat
         np.testing.assert_array_equal(x.numpy(), y.numpy(), err_msg=k)
     # without --init the same seed starts elsewhere
     other = tmp_path / "other"
-    assert main([*args[:4], str(other), *args[5:-2]]) == 0
+    assert train(other, init=False) == 0
     c = load_checkpoint(other / "last.safetensors")[0]
     assert not torch.equal(a.cell.state_dict()["t_x_s_update.conv.weight"],
                            c.cell.state_dict()["t_x_s_update.conv.weight"])
     capsys.readouterr()
-    rc = main([*args[:4], str(tmp_path / "bad"), *args[5:6], "small", *args[7:]])
+    rc = train(tmp_path / "bad", preset="small")
     assert rc == 2
     err = capsys.readouterr().err
     assert "network config differs" in err and "--preset" in err

@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -51,10 +52,17 @@ class PackedModel:
 def _map(fn: Callable, jobs: Iterable[tuple], workers: int, bar) -> Iterator:
     """``fn(*job)`` for each job, in order, in ``workers`` processes; ticks ``bar``."""
     if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
+        # workers ignore Ctrl+C: the parent stops, drops the queued jobs and says so once
+        pool = ProcessPoolExecutor(workers, initializer=signal.signal,
+                                   initargs=(signal.SIGINT, signal.SIG_IGN))
+        try:
             for result in pool.map(_star, ((fn, job) for job in jobs), chunksize=16):
                 bar.update(1)
                 yield result
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
     else:
         for job in jobs:
             result = fn(*job)

@@ -29,6 +29,7 @@ import json
 import multiprocessing as mp
 import os
 import shutil
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,6 +166,7 @@ _WORKER: dict = {}
 
 
 def _worker_init() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C: the parent stops the pool
     _WORKER["renderer"] = Renderer()
 
 
@@ -224,24 +226,26 @@ def generate(
         from tqdm import tqdm
 
         bar = tqdm(total=len(tasks), unit="obj", desc="synth")
-    if workers <= 1 or len(tasks) <= 1:
-        renderer = Renderer()
-        try:
-            for t in tasks:
-                results.append(write_object(out, renderer, *t[1:]))
-                if bar:
-                    bar.update()
-        finally:
-            renderer.close()
-    else:
-        ctx = mp.get_context("spawn")
-        with ctx.Pool(min(workers, len(tasks)), initializer=_worker_init) as pool:
-            for res in pool.imap_unordered(_worker_task, tasks, chunksize=2):
-                results.append(res)
-                if bar:
-                    bar.update()
-    if bar:
-        bar.close()
+    try:
+        if workers <= 1 or len(tasks) <= 1:
+            renderer = Renderer()
+            try:
+                for t in tasks:
+                    results.append(write_object(out, renderer, *t[1:]))
+                    if bar:
+                        bar.update()
+            finally:
+                renderer.close()
+        else:
+            ctx = mp.get_context("spawn")
+            with ctx.Pool(min(workers, len(tasks)), initializer=_worker_init) as pool:
+                for res in pool.imap_unordered(_worker_task, tasks, chunksize=2):
+                    results.append(res)
+                    if bar:
+                        bar.update()
+    finally:  # also on Ctrl+C, so that what follows starts on a line of its own
+        if bar:
+            bar.close()
     seconds = time.perf_counter() - t0
     for syn, i in done:  # tags of skipped objects: rebuild the shape only (cheap)
         obj, _ = build_object(seed, syn, i)

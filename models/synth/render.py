@@ -16,6 +16,9 @@ Camera convention (what a ``rendering_metadata.txt`` line written here describes
 
 from __future__ import annotations
 
+import os
+import sys
+
 import numpy as np
 
 MAX_DISTANCE = 1.75
@@ -75,11 +78,23 @@ def project_points(
     return out
 
 
+def prefer_egl_without_display() -> None:
+    """With no X or Wayland display on Linux, have VTK open its EGL window directly for
+    off-screen rendering. Otherwise it first tries X and prints a coloured "bad X server
+    connection" warning (once per process) before falling back to EGL itself."""
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+
+
 class Renderer:
     """One off-screen PyVista plotter reused for many objects (one per process)."""
 
     def __init__(self, image_size: int = IMAGE_SIZE, multi_samples: int = 4):
         import pyvista as pv
+
+        prefer_egl_without_display()
 
         self.plotter = pv.Plotter(off_screen=True, window_size=(image_size, image_size))
         self.plotter.ren_win.SetMultiSamples(multi_samples)

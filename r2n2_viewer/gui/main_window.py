@@ -34,6 +34,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from .. import export
 from .. import render as rd
 from ..scene import StepScene
 from .plot import IoUPlot
@@ -42,11 +43,8 @@ from .viewport import Viewport
 from .worker import ImageSource, InferenceWorker, Snapshot
 
 MODES = ("cubes", "smooth", "points")
-EXPORT_KINDS = {  # kind -> (file dialog filter, suffix)
-    "binvox": ("binvox voxels (*.binvox)", ".binvox"),
-    "obj": ("OBJ voxel cubes (*.obj)", ".obj"),
-    "smooth-obj": ("OBJ smooth surface (*.obj)", "_smooth.obj"),
-    "png": ("PNG screenshot (*.png)", ".png"),
+EXPORT_KINDS = {  # kind -> (file dialog filter, suffix): one file per step
+    name: (f.file_filter, f.suffix) for name, f in export.FORMATS.items() if not f.whole_sequence
 }
 DATASET_VIEWS = 5  # views taken from a dataset model's renderings
 PLAY_MS = 700
@@ -649,8 +647,6 @@ class MainWindow(QMainWindow):
                     step: int | None = None) -> bool:
         """Write step ``step`` (default: the shown one) as ``kind`` (binvox, obj,
         smooth-obj, png; default from the suffix). Errors are shown; returns success."""
-        from .. import export
-
         path = Path(path)
         kind = kind or {".binvox": "binvox", ".png": "png"}.get(path.suffix.lower(), "obj")
         snap = self.snapshot
@@ -659,13 +655,10 @@ class MainWindow(QMainWindow):
             self.show_error("Nothing to export", "add at least one image first")
             return False
         prob, t = snap.steps[k - 1].probabilities, self.threshold
+        fmt = export.FORMATS.get(kind)
         try:
-            if kind == "binvox":
-                export.export_binvox(path, prob, t)
-            elif kind == "obj":
-                export.export_obj_cubes(path, prob, t)
-            elif kind == "smooth-obj":
-                export.export_obj_smooth(path, prob, t)
+            if fmt is not None and fmt.write_step is not None:
+                fmt.write_step(path, prob, t)
             elif kind == "png":
                 shown = self.current_step
                 self.set_step(k)

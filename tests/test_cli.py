@@ -1,0 +1,125 @@
+"""The `r2n2` command as a whole: help, version, lazy imports, interruption, the shared
+options and `view --demo`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from r2n2_viewer import __version__
+from r2n2_viewer.cli import COMMANDS, build_parser, main
+
+
+def _subcommands() -> dict[str, argparse.ArgumentParser]:
+    parser = build_parser()
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
+def test_version(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"r2n2 {__version__}"
+
+
+def test_every_command_registered():
+    names = set(_subcommands())
+    assert set(COMMANDS) <= names and "unpack" in names
+
+
+@pytest.mark.parametrize("name", sorted(_subcommands()))
+def test_help_shows_every_default(name, capsys):
+    parser = _subcommands()[name]
+    assert main([name, "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for action in parser._actions:
+        if (action.option_strings and not action.required
+                and action.default not in (None, False, argparse.SUPPRESS)):
+            assert f"default: {action.default}" in text, (name, action.option_strings)
+
+
+_PROBE = """
+import sys
+from r2n2_viewer.cli import main
+rc = main(sys.argv[1:])
+print("torch imported" if "torch" in sys.modules else "torch not imported", rc)
+"""
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], ["eval", "--data"],
+                                  ["reconstruct", "x.png", "--out", "o", "--threshold", "2"],
+                                  ["synth", "--out", "o", "--models-per-category", "0"]])
+def test_help_and_argument_errors_do_not_import_torch(argv):
+    r = subprocess.run([sys.executable, "-c", _PROBE, *argv], capture_output=True, text=True,
+                       timeout=120)
+    assert r.stdout.strip().endswith(("torch not imported 0", "torch not imported 2")), r
+    assert "Traceback" not in r.stderr
+
+
+def test_interrupt_is_one_line_and_exit_130(monkeypatch, capsys, tmp_path):
+    import r2n2_viewer.cli.pack as pack_command
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pack_command, "run_pack", interrupted)
+    assert main(["pack", str(tmp_path), "-o", str(tmp_path / "x.npz")]) == 130
+    assert capsys.readouterr().err == "r2n2 pack: interrupted\n"
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_synth_workers(tmp_path):
+    """SIGINT to the whole process group (what Ctrl+C does) while two render workers run."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    out = tmp_path / "data"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "r2n2_viewer.cli", "synth", "--out", str(out),
+         "--models-per-category", "40", "--categories", "chair", "--views", "2",
+         "--workers", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not list(out.glob("ShapeNetVox32/*/*/model.binvox")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert err.splitlines()[-1] == "r2n2 synth: interrupted"
+
+
+def test_weights_typo_suggests_default(tmp_path, capsys):
+    rc = main(["eval", "--weights", "defualt", "--data", str(tmp_path), "--device", "cpu"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "did you mean 'default'" in err and len(err.splitlines()) == 1
+
+
+def test_view_demo_by_category(monkeypatch):
+    import r2n2_viewer.gui.app as app
+    from r2n2_viewer.demo import find_demo, list_demos
+
+    demos = list_demos()
+    assert demos, "the bundled demos are missing"
+    seen = {}
+    monkeypatch.setattr(app, "run", lambda images, **kw: seen.update(kw) or 0)
+    for d in demos:
+        assert find_demo(d.category) == d and find_demo(d.name) == d
+        assert main(["view", "--demo", d.category]) == 0
+        assert seen["demo"] == d.name
+
+
+def test_unknown_demo_lists_the_demos(monkeypatch, capsys):
+    import r2n2_viewer.gui.app as app
+    from r2n2_viewer.demo import list_demos
+
+    monkeypatch.setattr(app, "run", lambda *a, **k: pytest.fail("the viewer must not open"))
+    assert main(["view", "--demo", "giraffe"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "giraffe" in err
+    for d in list_demos():
+        assert d.name in err and d.category in err
