@@ -5,6 +5,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+# image sizes, defined here once
+VIEW_SIZE = 127  # the network's input: VIEW_SIZE x VIEW_SIZE RGB
+RENDER_SIZE = 137  # a ShapeNetRendering view: RENDER_SIZE x RENDER_SIZE RGBA
+CROP_OFFSET = (RENDER_SIZE - VIEW_SIZE) // 2  # 5: where the test-time centre crop starts
+
 
 @dataclass(frozen=True)
 class NetConfig:
@@ -25,7 +30,7 @@ class NetConfig:
     dec_channels: tuple[int, ...] = (128, 128, 64, 32)
     batchnorm: bool = False
     leaky_slope: float = 0.01
-    image_size: int = 127
+    image_size: int = VIEW_SIZE
     voxel_size: int = 32
 
     def __post_init__(self) -> None:
@@ -39,7 +44,7 @@ class NetConfig:
             raise ValueError(f"cell_kernel must be 1 or 3, not {self.cell_kernel}")
         if len(self.enc_channels) != 6 or len(self.dec_channels) != 4:
             raise ValueError("enc_channels needs 6 widths and dec_channels 4")
-        if self.image_size != 127 or self.grid * 8 != self.voxel_size:
+        if self.image_size != VIEW_SIZE or self.grid * 8 != self.voxel_size:
             raise ValueError("the family is defined for 127x127 images and 32^3 = 4^3 x 8 voxels")
 
     def to_dict(self) -> dict:
@@ -80,17 +85,6 @@ PRESETS: dict[str, NetConfig] = {
         dec_channels=(8, 8, 8, 8),
     ),
 }
-
-PRESET_HELP: dict[str, str] = {
-    "res_gru3": "Res3D-GRU-3, the official ResidualGRUNet (paper's best)",
-    "gru3": "3D-GRU-3, the official GRUNet (shallow encoder/decoder)",
-    "gru1": "3D-GRU-1: shallow, independent cells (1x1x1 recurrent kernel)",
-    "lstm3": "3D-LSTM-3: shallow, 3x3x3 recurrent kernel",
-    "lstm1": "3D-LSTM-1: shallow, independent cells",
-    "small": "residual GRU-3, narrow widths + BatchNorm, for CPU training (default model)",
-    "tiny": "toy widths for smoke tests (not for accuracy)",
-}
-
 
 def preset(name: str) -> NetConfig:
     try:

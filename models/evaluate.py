@@ -18,15 +18,9 @@ import torch
 
 from .atomic import atomic_write, atomic_write_text
 from .net import R2N2
-from .voxels import read_binvox
+from .voxels import iou, read_binvox
 
 Item = tuple[str, np.ndarray, np.ndarray]  # (category name, views (K,3,127,127), voxels bool)
-
-
-def _voxel_iou(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
-    inter = (pred & gt).flatten(1).sum(1).float()
-    union = (pred | gt).flatten(1).sum(1).float()
-    return torch.where(union > 0, inter / union.clamp_min(1), torch.ones_like(union))
 
 
 def model_seed(seed: int, synset: str, model_id: str) -> int:
@@ -96,7 +90,7 @@ def evaluate_items(
         gt = torch.from_numpy(np.stack([b[2] for b in buf])).to(device).bool()
         logits = net(seq, every_step=True)  # (K, N, 2, 32, 32, 32)
         ious = torch.stack(
-            [_voxel_iou(R2N2.probabilities(lg) >= threshold, gt) for lg in logits], 1
+            [iou(R2N2.probabilities(lg) >= threshold, gt) for lg in logits], 1
         )
         for c, row in zip(cats, ious.cpu().numpy(), strict=True):
             per_cat[c].append(row)
@@ -186,7 +180,7 @@ def evaluate_mean_shape(
         if c not in means:
             continue
         gt = torch.from_numpy(read_binvox(m.voxel_path))[None]
-        per_cat[c].append(np.full(max_views, float(_voxel_iou(means[c], gt)[0])))
+        per_cat[c].append(np.full(max_views, float(iou(means[c], gt)[0])))
     return summarise(per_cat, threshold)
 
 

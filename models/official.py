@@ -4,7 +4,7 @@ Such a file is ``np.save`` of a Python list of arrays: a pickled object array ho
 the layers' weights by position only. It is read with a restricted unpickler that can
 build nothing but ndarrays (never ``allow_pickle=True``); the count and every shape are
 checked against the layout expected for the network, then each array is moved to
-PyTorch's conventions (see DESIGN.md, "Official weights"):
+PyTorch's conventions (see docs/architecture.md, "Official weights"):
 
 * 2D conv ``W (out, in, kh, kw)``: Theano convolves, PyTorch correlates -> flip kh, kw.
 * 3D conv / gate ``Wh (out, kD, in, kH, kW)`` -> ``(out, in, kD, kH, kW)``, flip all three.

@@ -50,22 +50,12 @@ RECIPES: dict[str, dict[str, Any]] = {
         val_every=2000,
         val_models=260,
     ),
-    # second stage of the bundled model: `--init RUN/last.safetensors` of the recipe above,
-    # all 12 views, no mirroring (a mirrored view puts a one-sided part on the wrong side)
-    "default-refine": dict(
-        preset="small",
-        iterations=1800,
-        batch_size=32,
-        max_views=5,
-        lr=3e-4,
-        lr_steps=(0.7,),
-        weight_decay=5e-5,
-        loss="last",
-        flip=False,
-        checkpoint_every=250,
-        val_every=1000,
-        val_models=0,
-    ),
+}
+# second stage of the bundled model: `--init RUN/last.safetensors` of the recipe above,
+# all 12 views, no mirroring (a mirrored view puts a one-sided part on the wrong side)
+RECIPES["default-refine"] = {
+    **RECIPES["default"], "iterations": 1800, "batch_size": 32, "lr": 3e-4, "lr_steps": (0.7,),
+    "flip": False, "checkpoint_every": 250, "val_every": 1000, "val_models": 0,
 }
 # third stage: `--init RUN2/last.safetensors` on data of synth generator version 2 (stages 1-2
 # saw version 1, whose cars, tables and boats differ); fresh batches (seed 1)

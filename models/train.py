@@ -29,6 +29,7 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .config import preset
 from .net import R2N2
 from .recipes import TrainConfig
+from .voxels import iou
 
 
 def learning_rate(cfg: TrainConfig, it: int) -> float:
@@ -47,10 +48,7 @@ def sequence_loss(logits: torch.Tensor, voxels: torch.Tensor, mode: str) -> torc
 
 def batch_iou(logits: torch.Tensor, voxels: torch.Tensor, threshold: float = 0.4) -> float:
     pred = R2N2.probabilities(logits.detach()) >= threshold
-    gt = voxels.bool()
-    inter = (pred & gt).flatten(1).sum(1).float()
-    union = (pred | gt).flatten(1).sum(1).float().clamp_min(1)
-    return float((inter / union).mean())
+    return float(iou(pred, voxels.bool()).mean())
 
 
 # --- distributed helpers ---------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -127,11 +128,23 @@ def read_binvox(path: str | os.PathLike) -> np.ndarray:
         return decode_binvox(f.read()).occupancy
 
 
-def iou(pred: np.ndarray, target: np.ndarray) -> float:
-    """Intersection over union of two boolean grids (1.0 when both are empty)."""
-    p = np.asarray(pred, dtype=bool)
-    t = np.asarray(target, dtype=bool)
-    union = np.logical_or(p, t).sum()
-    if union == 0:
-        return 1.0
-    return float(np.logical_and(p, t).sum() / union)
+def iou(pred: Any, target: Any) -> Any:
+    """Intersection over union of boolean grids over their last three axes; 1 where both
+    are empty.
+
+    Two grids give a float. Batches (``(..., D, H, W)``, broadcast against each other)
+    give an array of IoUs of the leading shape, as numpy arrays or, for torch tensors
+    (bool, on any device), as a float tensor on their device.
+    """
+    if not _is_tensor(pred):
+        pred = np.asarray(pred, dtype=bool)
+    if not _is_tensor(target):
+        target = np.asarray(target, dtype=bool)
+    inter = (pred & target).sum((-3, -2, -1))
+    union = (pred | target).sum((-3, -2, -1))
+    ratio = inter / union.clip(min=1) + (union == 0)  # both empty: 0 / 1 + 1
+    return float(ratio) if ratio.ndim == 0 else ratio
+
+
+def _is_tensor(x: Any) -> bool:
+    return type(x).__module__.startswith("torch")

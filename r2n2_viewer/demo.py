@@ -136,7 +136,7 @@ def pick_demos(
             orders = [rng.choice(len(rec.views), views, replace=False) for _ in range(orderings)]
             flat = [int(i) for o in orders for i in o]
             imgs, gt = load_model_views(data_root, rec.synset, rec.model_id, flat)
-            seq = torch.from_numpy(imgs.reshape(orderings, views, 3, 127, 127)).transpose(0, 1)
+            seq = torch.from_numpy(imgs.reshape(orderings, views, *imgs.shape[1:])).transpose(0, 1)
             with torch.inference_mode():
                 probs = R2N2.probabilities(net(seq, every_step=True).flatten(0, 1))
             probs = probs.view(views, orderings, 32, 32, 32).numpy()

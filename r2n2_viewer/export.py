@@ -35,16 +35,11 @@ from .models.voxels import write_binvox
 _FRAME = "frame: unit cube centred at the origin, +y up, voxel (i,j,k) -> [i/N-0.5, (i+1)/N-0.5]"
 
 
-def occupancy(probabilities: np.ndarray, threshold: float = 0.4) -> np.ndarray:
-    """Boolean [x, y, z] grid of the voxels with probability >= ``threshold``."""
-    return geometry.occupancy(probabilities, threshold)
-
-
 def export_binvox(
     path: str | os.PathLike, probabilities: np.ndarray, threshold: float = 0.4
 ) -> int:
     """Write the thresholded grid as binvox; returns the number of occupied voxels."""
-    occ = occupancy(probabilities, threshold)
+    occ = geometry.occupancy(probabilities, threshold)
     write_binvox(path, occ, translate=(-0.5, -0.5, -0.5), scale=1.0)
     return int(occ.sum())
 
@@ -53,7 +48,7 @@ def export_obj_cubes(
     path: str | os.PathLike, probabilities: np.ndarray, threshold: float = 0.4
 ) -> int:
     """Write one cube per occupied voxel (outer faces only) as OBJ quads; returns faces."""
-    occ = occupancy(probabilities, threshold)
+    occ = geometry.occupancy(probabilities, threshold)
     verts, quads = geometry.cube_mesh(occ)
     header = f"voxel cubes of {int(occ.sum())} voxels >= {threshold:g}"
     _write_obj(path, verts, quads, header)

@@ -34,10 +34,10 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
-VIEW_SIZE = 127
-RENDER_SIZE = 137
-CROP = (RENDER_SIZE - VIEW_SIZE + 1) // 2  # 5: the official centre crop offset
+from .models.config import CROP_OFFSET, RENDER_SIZE, VIEW_SIZE
+
 MAX_PIXELS = 64_000_000
+_CROP = slice(CROP_OFFSET, CROP_OFFSET + VIEW_SIZE)  # the test-time centre crop
 
 ImageSource = str | os.PathLike | bytes | Image.Image
 
@@ -67,7 +67,7 @@ def load_view(
     if alpha is not None and rgb.shape[1:] == (RENDER_SIZE, RENDER_SIZE):
         if not (alpha > 0).any():
             raise ImageError(f"{name}: no object found (the image is fully transparent)")
-        return _composite(rgb, alpha, bg)[:, CROP : CROP + VIEW_SIZE, CROP : CROP + VIEW_SIZE]
+        return _composite(rgb, alpha, bg)[:, _CROP, _CROP]
     if alpha is not None:
         mask = alpha > 0
         if not mask.any():
@@ -224,4 +224,4 @@ def _frame(
         part = src.resize((ox1 - ox0, oy1 - oy0), Image.Resampling.LANCZOS, box=box)
         canvas.paste(part, (ox0, oy0))
     out = np.asarray(canvas, dtype=np.float32).transpose(2, 0, 1) / 255.0
-    return np.ascontiguousarray(out[:, CROP : CROP + VIEW_SIZE, CROP : CROP + VIEW_SIZE])
+    return np.ascontiguousarray(out[:, _CROP, _CROP])

@@ -63,11 +63,6 @@ def voxel_surface(
     return mesh
 
 
-def visible_face_count(occupancy: np.ndarray) -> int:
-    """Number of faces :func:`voxel_surface` draws (6 per voxel minus shared ones)."""
-    return len(geometry.voxel_faces(occupancy))
-
-
 def probability_rgb(p: np.ndarray, cmap: str = "viridis") -> np.ndarray:
     """Map probabilities in [0, 1] to uint8 RGB with a matplotlib colour map."""
     from matplotlib import colormaps

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .models.config import VIEW_SIZE
 from .models.net import R2N2
 from .weights import load_model, pick_device
 
@@ -31,9 +32,6 @@ class Step:
     probabilities: np.ndarray  # float32 (32, 32, 32) P(occupied), axes (d, row, col) = [x, y, z]
     update_gate: np.ndarray  # float32 (4, 4, 4): mean write strength of each recurrent cell
     ms: float  # wall time of this step (encode if needed + step + decode)
-
-    def occupancy(self, threshold: float = 0.4) -> np.ndarray:
-        return self.probabilities >= threshold
 
 
 @dataclass
@@ -143,8 +141,9 @@ class ReconstructionSession:
 def _make_view(x: ViewSource, label: str | None) -> _View:
     if isinstance(x, np.ndarray):
         arr = np.asarray(x, dtype=np.float32)
-        if arr.shape != (3, 127, 127):
-            raise ValueError(f"a view array must have shape (3, 127, 127), got {arr.shape}")
+        if arr.shape != (3, VIEW_SIZE, VIEW_SIZE):
+            raise ValueError(f"a view array must have shape (3, {VIEW_SIZE}, {VIEW_SIZE}), "
+                             f"got {arr.shape}")
         if not np.isfinite(arr).all() or arr.min() < 0.0 or arr.max() > 1.0:
             raise ValueError("a view array must hold finite values in [0, 1]")
         return _View(np.ascontiguousarray(arr), label or "array")

@@ -7,21 +7,14 @@ import pytest
 import torch
 
 from r2n2_viewer.models.checkpoint import save_checkpoint
-from r2n2_viewer.models.config import NetConfig
+from r2n2_viewer.models.config import PRESETS
 from r2n2_viewer.models.net import R2N2
-
-TINY = NetConfig(  # == PRESETS["tiny"]
-    enc_channels=(8, 8, 8, 8, 8, 8),
-    fc_features=32,
-    hidden_channels=8,
-    dec_channels=(8, 8, 8, 8),
-)
 
 
 @pytest.fixture(scope="session")
 def tiny_net() -> R2N2:
     torch.manual_seed(0)
-    return R2N2(TINY).eval()
+    return R2N2(PRESETS["tiny"]).eval()
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
 """An independent, slow float64 re-implementation of the official Theano 3D-R2N2 forward
-pass, written from DESIGN.md ("Official weights") only. It consumes the raw list of
+pass, written from docs/architecture.md ("Official weights") only. It consumes the raw list of
 official arrays in file order and never imports the project's network code.
 
 Layouts are Theano's: images (N, C, H, W); 3D tensors (N, depth, channel, row, col);

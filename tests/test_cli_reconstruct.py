@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import trimesh
-from PIL import Image
+from factories import box_views
 
 from r2n2_viewer.cli import main
 from r2n2_viewer.models.voxels import read_binvox
@@ -13,14 +13,7 @@ from r2n2_viewer.models.voxels import read_binvox
 
 @pytest.fixture
 def pngs(tmp_path) -> list[str]:
-    paths = []
-    for i, colour in enumerate([(200, 40, 40), (40, 40, 200)]):
-        a = np.zeros((150, 120, 4), np.uint8)
-        a[30 + 10 * i : 120, 20:100] = (*colour, 255)
-        path = tmp_path / f"view{i}.png"
-        Image.fromarray(a).save(path)
-        paths.append(str(path))
-    return paths
+    return box_views(tmp_path, 2, size=(150, 120))  # not a 137x137 rendering: framed
 
 
 def test_every_step_all_formats(pngs, tiny_checkpoint, tmp_path, capsys):
@@ -30,7 +23,7 @@ def test_every_step_all_formats(pngs, tiny_checkpoint, tmp_path, capsys):
             "--device", "cpu", "--no-progress"]
     assert main(argv) == 0
     text = capsys.readouterr().out
-    assert "view 2/2 view1.png" in text and " ms, " in text and "voxels >= 0.5" in text
+    assert "view 2/2 view_2.png" in text and " ms, " in text and "voxels >= 0.5" in text
     with np.load(out / "reconstruction.npz") as z:
         assert sorted(z.files) == ["step1", "step2"]
         probs = z["step2"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
+from factories import shapenet_tree
 
 from r2n2_viewer.models.data import augment
 from r2n2_viewer.models.data.categories import (
@@ -24,44 +24,20 @@ from r2n2_viewer.models.data.shapenet import (
     build_index,
     load_model_views,
     make_loader,
+    model_files,
     resolve_roots,
     split_slice,
 )
-from r2n2_viewer.models.voxels import write_binvox
 
 SYNSETS = ["03001627", "04379243"]  # chair, table
 PER_CAT = 10
 VIEWS = 4
 
 
-def _write_model(root: Path, syn: str, mid: str, rng: np.random.Generator) -> None:
-    rdir = root / "ShapeNetRendering" / syn / mid / "rendering"
-    rdir.mkdir(parents=True)
-    names = []
-    for v in range(VIEWS):
-        rgba = np.zeros((137, 137, 4), np.uint8)
-        rgba[30:100, 40:90, :3] = rng.integers(0, 255, 3)
-        rgba[30:100, 40:90, 3] = 255
-        name = f"{v:02d}.png"
-        Image.fromarray(rgba, "RGBA").save(rdir / name)
-        names.append(name)
-    (rdir / "renderings.txt").write_text("\n".join(names) + "\n")
-    (rdir / "rendering_metadata.txt").write_text("10 27 0 0.8 25\n" * VIEWS)
-    occ = rng.random((32, 32, 32)) < 0.1
-    vdir = root / "ShapeNetVox32" / syn / mid
-    vdir.mkdir(parents=True)
-    write_binvox(vdir / "model.binvox", occ)
-
-
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("shapenet")
-    rng = np.random.default_rng(0)
-    for syn in SYNSETS:
-        for i in range(PER_CAT):
-            _write_model(root, syn, f"{i:02d}{syn}abcdef", rng)
-    write_categories(root / "categories.json", SYNSETS)
-    return root
+    return shapenet_tree(tmp_path_factory.mktemp("shapenet"),
+                         {s: CATEGORIES[s] for s in SYNSETS}, PER_CAT, VIEWS)
 
 
 def test_categories_json_round_trip(tmp_path):
@@ -207,3 +183,28 @@ def test_broken_files_are_reported_and_skipped(dataset, tmp_path, caplog):
     assert n == len(recs2)  # the epoch completes; the broken model is replaced
     assert str(bad_png.rendering_dir) in caplog.text
     assert caplog.text.count(str(bad_vox.voxel_path)) == 1  # reported once
+
+
+def test_model_files_lists_views_cameras_and_voxels(dataset, tmp_path):
+    rec = build_index(dataset, "test")[0]
+    files = model_files(rec.rendering_dir.parent)
+    assert (files.synset, files.model_id) == (rec.synset, rec.model_id)
+    assert [p.name for p in files.views] == list(rec.views)
+    index = int(rec.model_id[:2])  # shapenet_tree writes "<10 * view + index> 27 0 0.8 25"
+    assert files.cameras == tuple((10.0 * v + index, 27.0, 0.0, 0.8, 25.0)
+                                  for v in range(VIEWS))
+    assert files.voxel_path == rec.voxel_path
+    assert model_files(rec.rendering_dir) == files  # its rendering/ folder works too
+
+    copy = tmp_path / "ShapeNetRendering" / rec.synset / rec.model_id
+    shutil.copytree(rec.rendering_dir.parent, copy)
+    meta = copy / "rendering" / "rendering_metadata.txt"
+    meta.write_text("".join(meta.read_text().splitlines(keepends=True)[:2]) + "oops\n")
+    (copy / "rendering" / rec.views[0]).unlink()
+    files = model_files(copy)
+    assert [p.name for p in files.views] == list(rec.views[1:])
+    assert files.cameras[0] == (10.0 + index, 27.0, 0.0, 0.8, 25.0)
+    assert files.cameras[1:] == (None,) * (VIEWS - 2)  # "oops", then no lines at all
+    assert files.voxel_path is None  # no ShapeNetVox32 beside this copy
+    with pytest.raises(FileNotFoundError, match="rendering/"):
+        model_files(tmp_path)

@@ -9,7 +9,7 @@ import pytest
 import trimesh
 from PIL import Image
 
-from r2n2_viewer import export
+from r2n2_viewer import export, geometry
 from r2n2_viewer.models.voxels import read_binvox
 
 N = 32
@@ -99,9 +99,9 @@ def test_empty_reconstruction_gives_valid_files(tmp_path):
 
 def test_bad_threshold_and_shape():
     with pytest.raises(ValueError, match="threshold"):
-        export.occupancy(np.zeros((N, N, N)), 1.5)
+        geometry.occupancy(np.zeros((N, N, N)), 1.5)
     with pytest.raises(ValueError, match="3-D"):
-        export.occupancy(np.zeros((N, N)), 0.4)
+        geometry.occupancy(np.zeros((N, N)), 0.4)
 
 
 def test_npz_and_png(tmp_path):
@@ -113,7 +113,8 @@ def test_npz_and_png(tmp_path):
         np.testing.assert_array_equal(z["step3"], steps[2])
     view = np.full((3, 127, 127), 0.5, np.float32)
     export.export_png(tmp_path / "v.png", view)
-    assert Image.open(tmp_path / "v.png").size == (127, 127)
+    with Image.open(tmp_path / "v.png") as im:
+        assert im.size == (127, 127)
 
 
 def test_failed_write_leaves_old_file_and_no_temp(tmp_path, monkeypatch):
@@ -150,3 +151,47 @@ def test_read_only_folder(tmp_path):
         assert os.listdir(ro) == []
     finally:
         ro.chmod(0o700)
+
+
+def test_format_registry_names_suffixes_and_filters():
+    assert list(export.FORMATS) == ["binvox", "obj", "smooth-obj", "npz", "png"]
+    smooth = export.FORMATS["smooth-obj"]
+    assert smooth.extension == ".obj" and smooth.file_filter == "OBJ smooth surface (*.obj)"
+    assert [f.name for f in export.FORMATS.values() if f.cli] == ["binvox", "obj",
+                                                                  "smooth-obj", "npz"]
+
+
+def test_write_reconstruction_every_step_and_last(tmp_path):
+    steps = [_column(), _ball()]
+    written = export.write_reconstruction(tmp_path, steps, ["binvox", "npz", "png"], 0.4,
+                                          every_step=True,
+                                          picture=lambda k: np.full((8, 8, 3), k, np.uint8))
+    assert [p.name for p in written] == ["step_01.binvox", "step_01.png", "step_02.binvox",
+                                         "step_02.png", "reconstruction.npz"]
+    np.testing.assert_array_equal(read_binvox(tmp_path / "step_01.binvox"), steps[0] >= 0.4)
+    assert np.asarray(Image.open(tmp_path / "step_02.png")).max() == 2
+    (tmp_path / "last").mkdir()
+    last = export.write_reconstruction(tmp_path / "last", steps, ["obj"])
+    assert last == [tmp_path / "last" / "reconstruction.obj"]
+    export.export_obj_cubes(tmp_path / "ref.obj", steps[-1], 0.4)
+    assert last[0].read_text() == (tmp_path / "ref.obj").read_text()  # the last step
+
+
+def test_write_reconstruction_removes_only_its_own_stale_files(tmp_path):
+    steps = [_column(), _ball(), _ball(r=5)]
+    export.write_reconstruction(tmp_path, steps, ["binvox", "smooth-obj"], every_step=True)
+    for name in ("notes.txt", "step_01.stl", "reconstruction_old.obj"):
+        (tmp_path / name).write_text("the user's")
+    written = export.write_reconstruction(tmp_path, steps[:1], ["obj"], remove_stale=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "notes.txt", "reconstruction.obj", "reconstruction_old.obj", "step_01.stl"]
+    assert written == [tmp_path / "reconstruction.obj"]
+
+
+@pytest.mark.parametrize("formats, kw, match", [(["stl"], {}, "unknown export format"),
+                                                (["png"], {}, "needs a picture"),
+                                                (["obj"], {"threshold": 1.0}, "threshold")])
+def test_write_reconstruction_refuses_before_writing(tmp_path, formats, kw, match):
+    with pytest.raises(ValueError, match=match):
+        export.write_reconstruction(tmp_path, [_ball()], formats, **kw)
+    assert list(tmp_path.iterdir()) == []

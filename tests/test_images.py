@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image, features
 
-from r2n2_viewer.images import CROP, ImageError, load_view, to_pil
+from r2n2_viewer.images import ImageError, load_view, to_pil
+from r2n2_viewer.models.config import CROP_OFFSET, VIEW_SIZE
+from r2n2_viewer.models.data import augment
 
 BG = 240 / 255
 
@@ -99,7 +101,8 @@ def test_formats_from_bytes_and_paths(fmt, tmp_path):
 def test_sixteen_bit_png_and_cmyk_jpeg(tmp_path):
     p16 = tmp_path / "g16.png"
     Image.fromarray(np.where(MASK, 1000, 65000).astype(np.uint16)).save(p16)
-    assert Image.open(p16).mode.startswith("I")
+    with Image.open(p16) as im:
+        assert im.mode.startswith("I")
     v = load_view(p16)
     _check_framed(v)
     assert v[:, 63, 63].max() < 0.1  # dark object, not saturated by a wrong scale
@@ -165,14 +168,14 @@ def test_shapenet_rendering_is_composite_plus_centre_crop(tmp_path):
     path = tmp_path / "00.png"
     Image.fromarray(a, "RGBA").save(path)
     rgb, alpha = a[..., :3].astype(np.float32) / 255, a[..., 3:].astype(np.float32) / 255
-    expect = (rgb * alpha + np.float32(BG) * (1 - alpha))[CROP : CROP + 127, CROP : CROP + 127]
+    crop = slice(CROP_OFFSET, CROP_OFFSET + VIEW_SIZE)
+    expect = (rgb * alpha + np.float32(BG) * (1 - alpha))[crop, crop]
     expect = expect.transpose(2, 0, 1)
     v = load_view(path)
     np.testing.assert_allclose(v, expect, atol=1e-6)
 
 
 def test_rendering_matches_dataset_test_transform(tmp_path):
-    augment = pytest.importorskip("r2n2_viewer.models.data.augment")
     a = np.random.default_rng(3).integers(0, 256, (137, 137, 4), dtype=np.uint8)
     path = tmp_path / "01.png"
     Image.fromarray(a, "RGBA").save(path)

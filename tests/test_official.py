@@ -54,7 +54,7 @@ def test_full_size_layout_matches_design():
     gru = official_layout(preset("gru3"))
     assert len(res) == 63 and len(gru) == 33
     assert sum(int(np.prod(s)) for _, s in res) == 35_968_706
-    # the reference's layout is written independently from DESIGN.md
+    # the reference's layout is written independently, from docs/architecture.md
     assert res == layout("residual", Widths()) and gru == layout("gru", Widths())
     named = dict(res)
     assert named["fc7.W"] == (2304, 1024)

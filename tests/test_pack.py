@@ -3,49 +3,26 @@
 from __future__ import annotations
 
 import io
-import json
 import pickle
 from pathlib import Path
 
 import numpy as np
 import pytest
+from factories import noise_rendering, shapenet_tree
 from PIL import Image
 
 from r2n2_viewer.cli import main
 from r2n2_viewer.models.data.pack import FORMAT, PackError, pack, read_pack, unpack
 from r2n2_viewer.models.data.shapenet import build_index, dataset_categories
-from r2n2_viewer.models.voxels import write_binvox
 
 SYNSETS = {"03001627": "chair", "99999999": "custom thing"}
 
 
-def _make_dataset(root: Path, per_cat: int = 6, views: int = 5) -> Path:
-    rng = np.random.default_rng(0)
-    for syn in SYNSETS:
-        for i in range(per_cat):
-            mid = f"m{i:02d}{syn}"
-            rdir = root / "ShapeNetRendering" / syn / mid / "rendering"
-            rdir.mkdir(parents=True)
-            names = []
-            for v in range(views):
-                rgba = rng.integers(0, 256, (137, 137, 4), dtype=np.uint8)  # noise: no slack
-                rgba[:20, :, 3] = 0  # fully transparent pixels keep their colour too
-                names.append(f"{v:02d}.png")
-                Image.fromarray(rgba, "RGBA").save(rdir / names[-1])
-            (rdir / "renderings.txt").write_text("\n".join(names) + "\n")
-            (rdir / "rendering_metadata.txt").write_text(
-                "".join(f"{10 * v + i} 27 0 0.8 25\n" for v in range(views)))
-            vdir = root / "ShapeNetVox32" / syn / mid
-            vdir.mkdir(parents=True)
-            write_binvox(vdir / "model.binvox", rng.random((32, 32, 32)) < 0.2)
-    (root / "categories.json").write_text(
-        json.dumps({s: {"id": s, "name": n} for s, n in SYNSETS.items()}))
-    return root
-
-
 @pytest.fixture(scope="module")
 def source(tmp_path_factory) -> Path:
-    return _make_dataset(tmp_path_factory.mktemp("src"))
+    return shapenet_tree(tmp_path_factory.mktemp("src"), SYNSETS, per_category=6, views=5,
+                         image=lambda rng, v: noise_rendering(rng), fill=0.2,
+                         model_id=lambda syn, i: f"m{i:02d}{syn}")
 
 
 @pytest.mark.parametrize("workers", [1, 2])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from factories import box_views
 from PIL import Image
 
 from r2n2_viewer import render as rd
@@ -52,20 +53,15 @@ def test_layers_and_size_validation():
 
 
 def test_cli_render(tmp_path, tiny_checkpoint):
-    paths = []
-    for i in range(2):
-        a = np.zeros((137, 137, 4), np.uint8)
-        a[30:100, 40 + 10 * i : 100, :3] = 200
-        a[30:100, 40 + 10 * i : 100, 3] = 255
-        paths.append(str(tmp_path / f"v{i}.png"))
-        Image.fromarray(a).save(paths[-1])
+    paths = box_views(tmp_path, 2)
     out = tmp_path / "out"
     rc = main(["render", *paths, "--weights", tiny_checkpoint, "--out", str(out),
                "--size", "160x120", "--mode", "smooth", "--device", "cpu"])
     assert rc == 0
     assert sorted(p.name for p in out.iterdir()) == ["refinement.gif", "step_01.png",
                                                      "step_02.png"]
-    assert Image.open(out / "step_01.png").size == (160, 120)
+    with Image.open(out / "step_01.png") as im:
+        assert im.size == (160, 120)
     bad = main(["render", str(tmp_path / "nope.png"), "--weights", tiny_checkpoint,
                 "--out", str(out / "x")])
     assert bad == 2 and not (out / "x").exists()

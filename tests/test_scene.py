@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from r2n2_viewer import scene as sc
+from r2n2_viewer.geometry import voxel_faces
 
 
 def _grid(*voxels: tuple[int, int, int]) -> np.ndarray:
@@ -42,7 +43,7 @@ def test_cube_faces_equal_exposed_faces(seed):
     prob = rng.random((32, 32, 32)).astype(np.float32) ** 3
     occ = prob >= 0.4
     mesh = sc.cubes_mesh(prob, 0.4)
-    assert mesh.n_cells == _exposed_faces(occ) == sc.visible_face_count(occ)
+    assert mesh.n_cells == _exposed_faces(occ) == len(voxel_faces(occ))
     drawn = set(np.unique(mesh.cell_data["voxel"]).tolist())
     hidden = set(np.flatnonzero(occ.ravel()).tolist()) - drawn
     assert drawn <= set(np.flatnonzero(occ.ravel()).tolist())

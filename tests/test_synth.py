@@ -157,6 +157,7 @@ def test_silhouettes_match_voxels_every_category(synth):
     assert np.mean(wrong) < 0.8
 
 
+@pytest.mark.slow
 def test_deterministic_and_worker_independent(tmp_path):
     cats = ["chair", "lamp", "watercraft"]
     a = generate(tmp_path / "a", 2, views=3, seed=5, categories=cats, workers=1, progress=False)

@@ -26,6 +26,11 @@ def tiny_data(tmp_path_factory):
     return root
 
 
+def _log_rows(run) -> list[dict]:
+    with open(run / "log.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
 def test_lr_schedule_scales_with_budget():
     cfg = TrainConfig(data="d", out="o", iterations=600, lr=1e-4, lr_steps=(1 / 3,))
     assert learning_rate(cfg, 0) == pytest.approx(1e-4)
@@ -43,6 +48,7 @@ def test_every_step_loss_averages_steps():
     assert sequence_loss(logits, vox, "every") == pytest.approx(float(sum(per_step) / 3), 1e-5)
 
 
+@pytest.mark.slow
 def test_train_resume_eval_end_to_end(tiny_data, tmp_path, capsys):
     run = tmp_path / "run"
 
@@ -56,13 +62,13 @@ def test_train_resume_eval_end_to_end(tiny_data, tmp_path, capsys):
     assert train(4) == 0
     meta = read_metadata(run / "last.safetensors")
     assert meta["training"]["iterations"] == 4
-    rows = list(csv.DictReader(open(run / "log.csv")))
+    rows = _log_rows(run)
     assert [int(r["iteration"]) for r in rows] == [1, 2, 3, 4]
     assert rows[-1]["val_iou_3"] != ""
     # resume continues from the checkpoint instead of starting again
     assert train(6, "--resume") == 0
     assert read_metadata(run / "last.safetensors")["training"]["iterations"] == 6
-    rows = list(csv.DictReader(open(run / "log.csv")))
+    rows = _log_rows(run)
     assert [int(r["iteration"]) for r in rows][-2:] == [5, 6]
     capsys.readouterr()
 
@@ -82,6 +88,7 @@ def test_train_resume_eval_end_to_end(tiny_data, tmp_path, capsys):
     assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow
 def test_training_is_deterministic_for_a_seed(tiny_data, tmp_path):
     from r2n2_viewer.models.checkpoint import load_checkpoint
 
@@ -102,6 +109,7 @@ def test_train_bad_data_folder(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_distributed_training_two_cpu_processes(tiny_data, tmp_path):
     run = tmp_path / "ddp"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -178,6 +186,7 @@ def test_init_starts_from_given_weights_and_checks_the_preset(tiny_data, tmp_pat
     assert "network config differs" in err and "--preset" in err
 
 
+@pytest.mark.slow
 def test_training_on_cpu_restores_subnormal_arithmetic(tiny_data, tmp_path):
     import torch
 
@@ -189,6 +198,7 @@ def test_training_on_cpu_restores_subnormal_arithmetic(tiny_data, tmp_path):
     assert float(tiny * 1.0) != 0.0
 
 
+@pytest.mark.slow
 def test_pick_demos_copies_a_test_sequence(tiny_data, tiny_checkpoint, tmp_path):
     from r2n2_viewer.demo import list_demos, pick_demos
     from r2n2_viewer.models.data.shapenet import build_index
@@ -207,6 +217,7 @@ def test_pick_demos_copies_a_test_sequence(tiny_data, tiny_checkpoint, tmp_path)
     np.testing.assert_array_equal(demo.ground_truth(), gt)
 
 
+@pytest.mark.slow
 def test_eval_rows_can_group_models_differently(tiny_data, tiny_net):
     from r2n2_viewer.models.evaluate import evaluate, evaluate_items, iter_split
 

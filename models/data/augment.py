@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-CROP = 127
+from ..config import VIEW_SIZE
+
 TRAIN_BG = (225, 255)  # inclusive range per channel
 TEST_BG = 240
 
@@ -37,7 +38,7 @@ def composite(rgba: np.ndarray, background) -> np.ndarray:
 
 
 def preprocess(rgba: np.ndarray, train: bool, rng: np.random.Generator | None = None,
-               crop: int = CROP, flip: bool = True) -> np.ndarray:
+               crop: int = VIEW_SIZE, flip: bool = True) -> np.ndarray:
     """One network input (3, crop, crop) float32 from an RGBA rendering (H, W, 4).
 
     ``train`` picks the official training augmentation (needs ``rng``); otherwise the

@@ -105,6 +105,57 @@ def _view_names(rdir: Path) -> list[str]:
     return sorted(p.name for p in rdir.glob("*.png"))
 
 
+@dataclass(frozen=True)
+class ModelFiles:
+    """The files of one ShapeNet-format model."""
+
+    synset: str
+    model_id: str
+    views: tuple[Path, ...]  # rendering PNGs, in renderings.txt order
+    # per view, its rendering_metadata.txt line: (azimuth, elevation, in-plane rotation,
+    # distance ratio, field of view); None where the line is missing or unreadable
+    cameras: tuple[tuple[float, ...] | None, ...]
+    voxel_path: Path | None  # its ShapeNetVox32 model.binvox, None when there is none
+
+
+def model_files(folder: str | os.PathLike) -> ModelFiles:
+    """Views, cameras and voxel file of the model in ``folder``:
+    ``<root>/ShapeNetRendering/<synset>/<model>`` or its ``rendering/`` subfolder (the
+    voxels are then looked for in ``<root>/ShapeNetVox32/<synset>/<model>``, or beside the
+    renderings when the rendering root has another name).
+
+    FileNotFoundError when the folder has no ``rendering/`` folder or no views.
+    """
+    folder = Path(folder)
+    if folder.name == "rendering":
+        folder = folder.parent
+    rdir = folder / "rendering"
+    if not rdir.is_dir():
+        raise FileNotFoundError(f"{folder}: has no rendering/ folder "
+                                "(pick <root>/ShapeNetRendering/<synset>/<model>)")
+    names = _view_names(rdir)
+    if not names:
+        raise FileNotFoundError(f"{rdir}: no rendered views")
+    listing = rdir / "renderings.txt"
+    listed = ([n.strip() for n in listing.read_text().splitlines() if n.strip()]
+              if listing.is_file() else names)
+    meta = rdir / "rendering_metadata.txt"
+    lines = meta.read_text().splitlines() if meta.is_file() else []
+    cameras = []
+    for name in names:
+        i = listed.index(name)
+        try:
+            values = tuple(float(v) for v in lines[i].split())
+        except (IndexError, ValueError):
+            values = ()
+        cameras.append(values if len(values) == 5 else None)
+    model, synset, render_root = folder.name, folder.parent.name, folder.parent.parent
+    vox_root = render_root.parent / VOXEL_DIR if render_root.name == RENDER_DIR else render_root
+    vox = vox_root / synset / model / "model.binvox"
+    return ModelFiles(synset, model, tuple(rdir / n for n in names), tuple(cameras),
+                      vox if vox.is_file() else None)
+
+
 def _voxels_ok(path: Path, res: int) -> bool:
     if not path.is_file():
         report(path, "missing voxel file")

@@ -21,9 +21,10 @@ import sys
 
 import numpy as np
 
+from ..config import RENDER_SIZE
+
 MAX_DISTANCE = 1.75
 FOV_DEG = float(np.degrees(2 * np.arctan(16.0 / 35.0)))  # 49.134...
-IMAGE_SIZE = 137
 
 
 def camera_pose(
@@ -51,7 +52,7 @@ def format_metadata_line(azimuth: float, elevation: float, distance_ratio: float
 
 
 def project_points(
-    points: np.ndarray, metadata_line: str | list[float], image_size: int = IMAGE_SIZE
+    points: np.ndarray, metadata_line: str | list[float], image_size: int = RENDER_SIZE
 ) -> np.ndarray:
     """Project world points (P, 3) to continuous pixel coordinates (P, 2) = (column, row).
 
@@ -91,7 +92,7 @@ def prefer_egl_without_display() -> None:
 class Renderer:
     """One off-screen PyVista plotter reused for many objects (one per process)."""
 
-    def __init__(self, image_size: int = IMAGE_SIZE, multi_samples: int = 4):
+    def __init__(self, image_size: int = RENDER_SIZE, multi_samples: int = 4):
         import pyvista as pv
 
         prefer_egl_without_display()
