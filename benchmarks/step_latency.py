@@ -104,7 +104,7 @@ def bench_preset(name: str, dev: torch.device, repeats: int, peak: float, views:
     with torch.inference_mode():
         executed, naive = count_flops(net, step)
         ms = median_ms(step, dev, repeats)
-    session = ReconstructionSession(net, device=str(dev))
+    session = ReconstructionSession(net=net, device=str(dev))
     rng = np.random.default_rng(0)
     imgs = [rng.random((3, 127, 127), dtype=np.float32) for _ in range(views)]
     session.add_view(imgs[0])  # warm-up

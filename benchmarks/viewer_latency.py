@@ -108,22 +108,25 @@ def main(argv: list[str] | None = None) -> int:
     from PyQt6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer
     from PyQt6.QtWidgets import QApplication
 
-    from r2n2_viewer.gui.main_window import MODES, MainWindow
+    from r2n2_viewer.gui.main_window import MainWindow
     from r2n2_viewer.gui.viewport import software_gl
     from r2n2_viewer.weights import default_weights_path
 
     tmpdir = tempfile.TemporaryDirectory(prefix="r2n2-bench-")
     tmp = Path(tmpdir.name)
-    weights = args.weights
+    weights, net = args.weights, None
     if weights is None and default_weights_path().is_file() and not args.noise:
         weights = str(default_weights_path())
+    elif weights is None and args.noise:
+        weights = _random_checkpoint(tmp, "small", occupancy=0.06)
     elif weights is None:
-        weights = (_random_checkpoint(tmp, "small", occupancy=0.06) if args.noise
-                   else _stand_in_net())
+        net = _stand_in_net()
     paths = _views(tmp, args.steps + 1)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     settings = QSettings(str(tmp / "bench.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(weights=weights, device="cpu", settings=settings, autoload_demo=False)
+    w = MainWindow(weights=weights, net=net, device="cpu", settings=settings,
+                   autoload_demo=False)
+    state = w.state
     w.show()
     vw, vh = (int(v) for v in args.size.split("x"))
     # grow the window until the viewport has the requested size
@@ -131,10 +134,10 @@ def main(argv: list[str] | None = None) -> int:
         app.processEvents()
         dw, dh = vw - w.viewport.width(), vh - w.viewport.height()
         w.resize(w.width() + dw, w.height() + dh)
-    w.mode_box.setCurrentIndex(MODES.index(args.mode))
+    state.update(mode=args.mode)
 
     def wait_idle() -> None:
-        while w.busy_now:
+        while w.busy_now or w.snapshot is None:
             app.processEvents()
             time.sleep(0.002)
 
@@ -142,25 +145,26 @@ def main(argv: list[str] | None = None) -> int:
     w.add_paths(paths[: args.steps])
     wait_idle()
     app.processEvents()
-    n = len(w.scenes)
-    faces = [w.scenes[k].layer(args.mode).n_cells for k in range(n)]
-    what = "stand-in chair output" if not isinstance(weights, str) else w.model_name
+    scenes = w.snapshot.scenes
+    n = len(scenes)
+    faces = [scenes[k].layer(args.mode).n_cells for k in range(n)]
+    what = "stand-in chair output" if net is not None else w.model_name
     print(f"model {what} on {w.device_name}; software GL: {software_gl()}; "
           f"viewport {w.viewport.width()}x{w.viewport.height()}; mode {args.mode}; "
           f"{n} steps, {min(faces)}..{max(faces)} cells/step")
 
-    # 1. slider change -> rendered frame (the slot renders synchronously; then let Qt
-    #    paint the labels and flush)
+    # 1. step change (as the slider makes it) -> rendered frame (the state's listeners
+    #    render synchronously; then let Qt paint the labels and flush)
     for k in range(1, n + 1):  # warm-up: first show of each step builds its actors
-        w.step_slider.setValue(k)
+        state.set_step(k)
         app.processEvents()
     times = []
     for i in range(args.repeats):
         k = 1 + (i % n)
-        if k == w.current_step:
+        if k == state.step:
             k = 1 + (k % n)
         t0 = time.perf_counter()
-        w.step_slider.setValue(k)
+        state.set_step(k)
         w.viewport.plotter.ren_win.WaitForCompletion()
         app.processEvents()
         times.append((time.perf_counter() - t0) * 1000)
@@ -184,14 +188,14 @@ def main(argv: list[str] | None = None) -> int:
     clock.start()
     timer.start()
     loop = QEventLoop()
-    w.worker.jobDone.connect(lambda _: loop.quit() if not w.busy_now else None)
+    w.worker.idle.connect(loop.quit)
     t0 = time.perf_counter()
     w.add_paths([paths[args.steps]])
     loop.exec()  # the real Qt event loop, as in the app
     step_ms = (time.perf_counter() - t0) * 1000
     timer.stop()
     print(f"event loop while a step runs ({step_ms:.0f} ms incl. meshes, "
-          f"{w.scenes[-1].ms:.0f} ms network): lateness median "
+          f"{w.snapshot.scenes[-1].ms:.0f} ms network): lateness median "
           f"{statistics.median(late):.1f} ms, max {max(late):.1f} ms over {len(late)} pings "
           "(target <= 50 ms)")
     w.close()

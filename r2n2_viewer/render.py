@@ -15,6 +15,7 @@ import pyvista as pv
 
 from . import scene as sc
 from .geometry import check_threshold
+from .layers import layers_for
 from .models.synth.render import prefer_egl_without_display
 
 BACKGROUND = "#f4f5f7"
@@ -47,21 +48,6 @@ def add_layer(plotter: Any, mesh: pv.DataSet, layer: str, name: str | None = Non
     style = dict(LAYER_STYLE[layer])
     return plotter.add_mesh(mesh, name=name, show_scalar_bar=False, reset_camera=False,
                             render=False, pickable=False, **style)
-
-
-def layers_for(mode: str, changes: bool, gates: bool, truth: bool) -> list[str]:
-    """The layers shown for a display mode and the overlay toggles."""
-    if changes:
-        out = ["changed", "ghosts"]
-    elif mode in ("cubes", "smooth", "points"):
-        out = [mode]
-    else:
-        raise ValueError(f"unknown display mode {mode!r} (cubes, smooth or points)")
-    if gates:
-        out.append("gates")
-    if truth:
-        out.append("truth")
-    return out
 
 
 def set_default_camera(plotter: Any) -> None:

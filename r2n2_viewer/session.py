@@ -4,13 +4,21 @@ Adding a view costs exactly one step (encode + recurrent step + decode). Removin
 replacing or reordering views recomputes the steps from the first changed position
 only; each view's encoding is cached, so a reorder re-runs only the recurrence and
 the decoder.
+
+A session copies every view it is given and hands out read-only arrays, so nothing a
+caller does afterwards changes a stored view or leaves its cached encoding stale. One
+lock serialises every edit and read: two threads may share a session (each call sees
+the sequence before or after another thread's edit, never in between), though the GUI
+keeps its session in a single worker thread.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +30,12 @@ from .models.net import R2N2
 from .weights import load_model, pick_device
 
 ViewSource = str | os.PathLike | np.ndarray | Any  # path, PIL image or exact network input
+VIEW_SHAPE = (3, VIEW_SIZE, VIEW_SIZE)
 
 
 @dataclass
 class Step:
-    """The reconstruction after view ``index`` (1-based)."""
+    """The reconstruction after view ``index`` (1-based); arrays are read-only."""
 
     index: int
     probabilities: np.ndarray  # float32 (32, 32, 32) P(occupied), axes (d, row, col) = [x, y, z]
@@ -36,42 +45,70 @@ class Step:
 
 @dataclass
 class _View:
-    image: np.ndarray  # float32 (3, 127, 127) in [0, 1], the exact network input
+    image: np.ndarray  # float32 (3, 127, 127) in [0, 1], read-only: the exact network input
     label: str
     feature: torch.Tensor | None = None
 
 
-@dataclass
 class ReconstructionSession:
-    """Hold a model and a sequence of views; keep one cached Step per view."""
+    """Hold a model and a sequence of views; keep one cached Step per view.
 
-    checkpoint: str | os.PathLike | R2N2 | None = None
-    device: str = "auto"
-    net: R2N2 = field(init=False)
-    meta: dict[str, Any] = field(init=False, default_factory=dict)
+    ``ReconstructionSession(weights, device)`` loads ``weights`` (a checkpoint, an
+    official ``.npy`` or ``"default"``); ``ReconstructionSession(net=model)`` uses an
+    in-memory network as it is.
+    """
 
-    def __post_init__(self) -> None:
-        self.torch_device = pick_device(self.device)
-        if isinstance(self.checkpoint, R2N2):
-            self.net, self.meta = self.checkpoint.to(self.torch_device).eval(), {}
+    def __init__(
+        self,
+        weights: str | os.PathLike | None = "default",
+        device: str = "auto",
+        *,
+        net: R2N2 | None = None,
+        name: str | None = None,
+        progress: Callable[[float], None] | None = None,
+    ) -> None:
+        if isinstance(weights, torch.nn.Module):
+            raise TypeError("pass an in-memory network as net=..., not as weights")
+        self.torch_device = pick_device(device)
+        if net is not None:
+            self.net = net.to(self.torch_device).eval()
+            self.meta: dict[str, Any] = {"name": name or type(net).__name__}
         else:
-            self.net, self.meta = load_model(self.checkpoint, self.torch_device)
+            self.net, self.meta = load_model(weights, self.torch_device, progress=progress)
+            if name:
+                self.meta["name"] = name
+        self._lock = threading.RLock()
         self._views: list[_View] = []
         self._states: list[torch.Tensor] = []  # state after each step
         self._steps: list[Step] = []
 
+    @classmethod
+    def from_weights(
+        cls,
+        spec: str | os.PathLike | None = "default",
+        device: str = "auto",
+        progress: Callable[[float], None] | None = None,
+    ) -> ReconstructionSession:
+        """Load ``spec`` (a checkpoint, an official ``.npy`` converted on the fly with
+        ``progress(fraction)`` calls, or ``"default"``) onto ``device``."""
+        return cls(spec, device, progress=progress)
+
     # --- read access ---------------------------------------------------------
     @property
     def steps(self) -> list[Step]:
-        return list(self._steps)
+        with self._lock:
+            return list(self._steps)
 
     @property
     def views(self) -> list[np.ndarray]:
-        return [v.image for v in self._views]
+        """The stored network inputs (read-only arrays)."""
+        with self._lock:
+            return [v.image for v in self._views]
 
     @property
     def labels(self) -> list[str]:
-        return [v.label for v in self._views]
+        with self._lock:
+            return [v.label for v in self._views]
 
     def __len__(self) -> int:
         return len(self._views)
@@ -83,33 +120,40 @@ class ReconstructionSession:
     # --- editing -------------------------------------------------------------
     def add_view(self, x: ViewSource, label: str | None = None) -> Step:
         """Append a view and run exactly one recurrent step."""
-        self._views.append(_make_view(x, label))
-        self._recompute_from(len(self._views) - 1)
-        return self._steps[-1]
+        view = _make_view(x, label)  # decoded outside the lock
+        with self._lock:
+            self._views.append(view)
+            self._recompute_from(len(self._views) - 1)
+            return self._steps[-1]
 
     def remove_view(self, i: int) -> None:
-        self._check_index(i)
-        del self._views[i]
-        self._recompute_from(i)
+        with self._lock:
+            self._check_index(i)
+            del self._views[i]
+            self._recompute_from(i)
 
     def replace_view(self, i: int, x: ViewSource, label: str | None = None) -> None:
-        self._check_index(i)
-        self._views[i] = _make_view(x, label)
-        self._recompute_from(i)
+        view = _make_view(x, label)
+        with self._lock:
+            self._check_index(i)
+            self._views[i] = view
+            self._recompute_from(i)
 
     def move_view(self, i: int, j: int) -> None:
         """Move view ``i`` to position ``j`` (both 0-based)."""
-        self._check_index(i)
-        self._check_index(j)
-        if i == j:
-            return
-        self._views.insert(j, self._views.pop(i))
-        self._recompute_from(min(i, j))
+        with self._lock:
+            self._check_index(i)
+            self._check_index(j)
+            if i == j:
+                return
+            self._views.insert(j, self._views.pop(i))
+            self._recompute_from(min(i, j))
 
     def reset(self) -> None:
-        self._views.clear()
-        self._states.clear()
-        self._steps.clear()
+        with self._lock:
+            self._views.clear()
+            self._states.clear()
+            self._steps.clear()
 
     # --- internals -------------------------------------------------------------
     def _check_index(self, i: int) -> None:
@@ -126,7 +170,7 @@ class ReconstructionSession:
             view = self._views[i]
             t0 = time.perf_counter()
             if view.feature is None:
-                x = torch.from_numpy(view.image).to(dev).unsqueeze(0)
+                x = torch.from_numpy(view.image.copy()).to(dev).unsqueeze(0)
                 view.feature = net.encode(x)
             state, gate = net.step(view.feature, state)
             prob = net.probabilities(net.decode(state))[0]
@@ -134,22 +178,32 @@ class ReconstructionSession:
             ms = (time.perf_counter() - t0) * 1000.0
             self._states.append(state)
             self._steps.append(
-                Step(i + 1, prob_np.astype(np.float32), gate[0].float().cpu().numpy(), ms)
+                Step(i + 1, _frozen(prob_np.astype(np.float32)),
+                     _frozen(gate[0].float().cpu().numpy().astype(np.float32)), ms)
             )
+
+
+def _frozen(arr: np.ndarray) -> np.ndarray:
+    arr.setflags(write=False)
+    return arr
 
 
 def _make_view(x: ViewSource, label: str | None) -> _View:
     if isinstance(x, np.ndarray):
-        arr = np.asarray(x, dtype=np.float32)
-        if arr.shape != (3, VIEW_SIZE, VIEW_SIZE):
+        if np.iscomplexobj(x):
+            raise ValueError("a view array must hold real values, got a complex array")
+        if x.dtype.kind not in "biuf":
+            raise ValueError(f"a view array must hold numbers, got dtype {x.dtype}")
+        if x.shape != VIEW_SHAPE:
             raise ValueError(f"a view array must have shape (3, {VIEW_SIZE}, {VIEW_SIZE}), "
-                             f"got {arr.shape}")
+                             f"got {x.shape}")
+        arr = np.array(x, dtype=np.float32, order="C", copy=True)  # never the caller's memory
         if not np.isfinite(arr).all() or arr.min() < 0.0 or arr.max() > 1.0:
             raise ValueError("a view array must hold finite values in [0, 1]")
-        return _View(np.ascontiguousarray(arr), label or "array")
+        return _View(_frozen(arr), label or "array")
     from .images import load_view
 
-    image = load_view(x)
+    image = np.ascontiguousarray(load_view(x), dtype=np.float32)  # a fresh array
     if label is None:
         label = Path(x).name if isinstance(x, (str, os.PathLike)) else "image"
-    return _View(image, label)
+    return _View(_frozen(image), label)

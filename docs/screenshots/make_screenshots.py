@@ -17,13 +17,13 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-# (file name, display mode index, what changed, update gates, step)
+# (file name, display mode, overlays besides the ground truth, step; -1 = the last)
 SHOTS = [
-    ("viewer_step1.png", 0, False, False, 1),
-    ("viewer_cubes.png", 0, False, False, -1),
-    ("viewer_changes.png", 0, True, False, 3),
-    ("viewer_gates_smooth.png", 1, False, True, 3),
-    ("viewer_points.png", 2, False, False, -1),
+    ("viewer_step1.png", "cubes", (), 1),
+    ("viewer_cubes.png", "cubes", (), -1),
+    ("viewer_changes.png", "cubes", ("changes",), 3),
+    ("viewer_gates_smooth.png", "smooth", ("gates",), 3),
+    ("viewer_points.png", "points", (), -1),
 ]
 
 
@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dataset-model", help="ShapeNet-format model folder")
     ap.add_argument("--demo", help="demo name (default: the one opened at start)")
     ap.add_argument("--out", default=str(HERE))
+    ap.add_argument("--size", default="1200x780", help="window size (default 1200x780)")
+    ap.add_argument("--only", help="comma-separated file names of SHOTS to take")
     args = ap.parse_args(argv)
 
     from PIL import Image
@@ -43,17 +45,19 @@ def main(argv: list[str] | None = None) -> int:
     from r2n2_viewer.demo import featured_demo, list_demos
     from r2n2_viewer.gui.main_window import MainWindow
 
-    weights: object = args.weights
+    weights, net = args.weights, None
     if args.stand_in:
         sys.path.insert(0, str(HERE.parents[1] / "benchmarks"))
         from viewer_latency import _stand_in_net
 
-        weights = _stand_in_net()
+        net = _stand_in_net()
+    shots = [s for s in SHOTS if not args.only or s[0] in args.only.split(",")]
     app = QApplication.instance() or QApplication(sys.argv[:1])
     tmp = tempfile.TemporaryDirectory()
     settings = QSettings(str(Path(tmp.name) / "s.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(weights=weights, device="cpu", settings=settings, autoload_demo=False)
-    w.resize(1200, 780)
+    w = MainWindow(weights=weights, net=net, device="cpu", settings=settings,
+                   autoload_demo=False)
+    w.resize(*(int(v) for v in args.size.split("x")))
     w.show()
     if args.dataset_model:
         w.open_dataset_model(args.dataset_model)
@@ -74,18 +78,19 @@ def main(argv: list[str] | None = None) -> int:
                 path, optimize=True)
         written.append(path)
 
+    state = w.state
+
     def step(i: int = 0) -> None:
-        if w.busy_now or w._play_when_idle or w.play_timer.isActive():
+        if w.busy_now or w.play_when_idle or state.playing:
             QTimer.singleShot(200, lambda: step(i))
             return
-        if i == len(SHOTS):
+        if i == len(shots):
             app.quit()
             return
-        name, mode, changes, gates, k = SHOTS[i]
-        w.mode_box.setCurrentIndex(mode)
-        w.changes_box.setChecked(changes)
-        w.gates_box.setChecked(gates)
-        w.set_step(len(w.scenes) if k < 0 else k)
+        name, mode, overlays, k = shots[i]
+        truth = {"truth"} if state.truth_available else set()
+        state.update(mode=mode, overlays=truth | set(overlays))
+        state.set_step(state.n_steps if k < 0 else k)
         QTimer.singleShot(800, lambda: save(name))
         QTimer.singleShot(1200, lambda: step(i + 1))
 

@@ -2,6 +2,11 @@
 
 Actors are created once per (scene, layer) and cached; showing another step only flips
 actor visibility and renders one frame. The camera is kept across step changes.
+
+The render window starts only after the viewport has first been painted (a note stands
+in until then): importing VTK and starting OpenGL take seconds on a slow machine, and
+the rest of the window should not wait for them. Everything asked of the viewport
+before that is remembered and applied when it starts.
 """
 
 from __future__ import annotations
@@ -11,10 +16,12 @@ import os
 from typing import Any
 
 import numpy as np
-from PyQt6.QtWidgets import QVBoxLayout, QWidget
+from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from .. import render as rd
-from .. import scene as sc
+from . import imports
+
+STARTING = "Starting the 3D view\u2026"
 
 
 @functools.cache
@@ -38,33 +45,70 @@ class Viewport(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from PyQt6.QtCore import Qt
-        from pyvistaqt import QtInteractor
-
         # a native child window: the rest of the UI then repaints without being composited
         # through OpenGL with the QOpenGLWidget (~12 ms per repaint under software GL)
         self.setAttribute(Qt.WidgetAttribute.WA_NativeWindow)
+        self.plotter: Any = None
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._placeholder = QLabel(STARTING, self)
+        self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._placeholder.setStyleSheet("background: #f4f5f7; color: #444;")
+        self._layout.addWidget(self._placeholder)
+        self._actors: dict[tuple[int, str], Any] = {}  # (id(scene), layer) -> actor
+        self._scenes: dict[int, Any] = {}
+        self._truth: np.ndarray | None = None
+        self._truth_actor: Any = None
+        self._shown: list[tuple[tuple[int, str], Any]] = []  # ((step, layer), actor)
+        self._wanted: tuple[Any, list[str]] = (None, [])  # last show() request
+        self._message: Any = None
+        self._message_text = ""
+        self._closed = False
+
+    # --- start-up -------------------------------------------------------------------
+    @property
+    def started(self) -> bool:
+        return self.plotter is not None
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        super().paintEvent(event)
+        if not self.started and not self._closed:
+            QTimer.singleShot(0, self.start)  # after this frame has reached the screen
+
+    def start(self, wait: bool = False) -> None:
+        """Create the render window and apply what was asked before (idempotent). Until
+        the worker's thread has imported VTK, try again in 100 ms (``wait``: block)."""
+        if self.started or self._closed:
+            return
+        if wait:
+            imports.import_heavy()
+        elif not imports.try_import_heavy():
+            QTimer.singleShot(100, self.start)
+            return
+        from pyvistaqt import QtInteractor
+
+        from .. import render as rd
+        from .. import scene as sc
+
         self.plotter = QtInteractor(self, multi_samples=1 if software_gl() else 4,
                                     auto_update=False)
         self.plotter.setAcceptDrops(False)  # drops go to the window, not pyvistaqt's loader
         if self.plotter.iren is not None:
             self.plotter.iren.clear_key_event_callbacks()  # no 'q' = close etc.
             self.plotter.add_key_event("r", self.reset_camera)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plotter)
+        self._layout.removeWidget(self._placeholder)
+        self._placeholder.deleteLater()
+        self._layout.addWidget(self.plotter)
         self.plotter.set_background(rd.BACKGROUND)
         self.plotter.add_axes(interactive=False, line_width=2, labels_off=False)
         rd.add_layer(self.plotter, sc.grid_outline(), "outline")
-        self._actors: dict[tuple[int, str], Any] = {}  # (id(scene), layer) -> actor
-        self._scenes: dict[int, sc.StepScene] = {}
-        self._truth_actor: Any = None
-        self._shown: list[Any] = []
-        self._message: Any = None
         self.reset_camera(render=False)
+        self.set_truth(self._truth)
+        self.set_message(self._message_text)
+        self.show(*self._wanted)
 
     # --- content ------------------------------------------------------------------
-    def set_scenes(self, scenes: list[sc.StepScene]) -> None:
+    def set_scenes(self, scenes: list[Any]) -> None:
         """Forget actors of scenes no longer in use."""
         keep = {id(s) for s in scenes}
         for key in [k for k in self._actors if k[0] not in keep]:
@@ -72,15 +116,25 @@ class Viewport(QWidget):
             if actor is not None:
                 self.plotter.remove_actor(actor, render=False)
         self._scenes = {id(s): s for s in scenes}
-        self._shown = [a for a in self._shown if any(a is b for b in self._actors.values())]
+        live = {id(a) for a in self._actors.values() if a is not None}
+        self._shown = [(key, a) for key, a in self._shown
+                       if id(a) in live or a is self._truth_actor]
 
-    def prepare(self, scene: sc.StepScene, layers: list[str]) -> None:
+    def prepare(self, scene: Any, layers: list[str]) -> None:
         """Create (hidden) the actors ``layers`` of ``scene`` so showing it is cheap."""
-        for layer in layers:
-            if layer != "truth":
-                self._actor(scene, layer)
+        if self.started:
+            for layer in layers:
+                if layer != "truth":
+                    self._actor(scene, layer)
 
     def set_truth(self, occupancy: np.ndarray | None) -> None:
+        self._truth = occupancy
+        if not self.started:
+            return
+        from .. import render as rd
+        from .. import scene as sc
+
+        self._shown = [(key, a) for key, a in self._shown if key[1] != "truth"]
         if self._truth_actor is not None:
             self.plotter.remove_actor(self._truth_actor, render=False)
             self._truth_actor = None
@@ -90,26 +144,43 @@ class Viewport(QWidget):
             if self._truth_actor is not None:
                 self._truth_actor.SetVisibility(False)
 
-    def show(self, scene: sc.StepScene | None, layers: list[str], render: bool = True) -> None:  # type: ignore[override]
+    def show(self, scene: Any, layers: list[str], render: bool = True) -> None:  # type: ignore[override]
         """Show ``layers`` of ``scene`` (None: nothing); ``render`` schedules one frame
         (a paint event, merged with any repaint Qt makes anyway)."""
+        self._wanted = (scene, list(layers))
+        if not self.started:
+            return
         wanted = []
         if scene is not None:
             for layer in layers:
                 actor = self._truth_actor if layer == "truth" else self._actor(scene, layer)
                 if actor is not None:
-                    wanted.append(actor)
-        for actor in self._shown:
-            if not any(actor is w for w in wanted):
+                    wanted.append(((scene.index, layer), actor))
+        keep = {id(a) for _, a in wanted}
+        for _, actor in self._shown:
+            if id(actor) not in keep:
                 actor.SetVisibility(False)
-        for actor in wanted:
+        for _, actor in wanted:
             actor.SetVisibility(True)
         self._shown = wanted
         if render:
             self.plotter.update()
 
+    @property
+    def shown(self) -> list[tuple[int, str]]:
+        """(step, layer) of every visible layer, ``truth`` included."""
+        return [key for key, actor in self._shown if actor.GetVisibility()]
+
+    @property
+    def message(self) -> str:
+        """The note shown in the view ("" when none)."""
+        return self._message_text
+
     def set_message(self, text: str) -> None:
         """A centred note in the view (empty: none)."""
+        self._message_text = text
+        if not self.started:
+            return
         if self._message is not None:
             self.plotter.remove_actor(self._message, render=False)
             self._message = None
@@ -119,22 +190,48 @@ class Viewport(QWidget):
         self.plotter.render()
 
     def reset_camera(self, render: bool = True) -> None:
+        if not self.started:
+            return
+        from .. import render as rd
+
         rd.set_default_camera(self.plotter)
         if render:
             self.plotter.render()
 
     def screenshot(self) -> np.ndarray:
         """The current frame as an (H, W, 3) uint8 array."""
+        self.start(wait=True)
         self.plotter.render()
         return np.asarray(self.plotter.screenshot(None, return_img=True))
 
+    def screenshot_of(self, scene: Any, layers: list[str]) -> np.ndarray:
+        """A frame of ``scene`` with ``layers`` (the shown step is restored after)."""
+        self.start(wait=True)
+        shown, wanted = list(self._shown), self._wanted
+        self.show(scene, layers, render=False)
+        try:
+            return self.screenshot()
+        finally:
+            keep = {id(a) for _, a in shown}
+            for _, actor in self._shown:
+                if id(actor) not in keep:
+                    actor.SetVisibility(False)
+            for _, actor in shown:
+                actor.SetVisibility(True)
+            self._shown, self._wanted = shown, wanted
+            self.plotter.update()
+
     def close_plotter(self) -> None:
-        self.plotter.close()
+        self._closed = True
+        if self.started:
+            self.plotter.close()
 
     # --- internals -------------------------------------------------------------------
-    def _actor(self, scene: sc.StepScene, layer: str) -> Any:
+    def _actor(self, scene: Any, layer: str) -> Any:
         key = (id(scene), layer)
         if key not in self._actors:
+            from .. import render as rd
+
             actor = rd.add_layer(self.plotter, scene.layer(layer), layer)
             if actor is not None:
                 actor.SetVisibility(False)

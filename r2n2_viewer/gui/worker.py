@@ -1,8 +1,11 @@
 """The inference worker: owns the ReconstructionSession and builds every step's meshes.
 
-It lives in its own QThread. The window talks to it only through ``request`` (a queued
-signal carrying a job name and its arguments) and listens to ``snapshot``, ``failed``,
-``progress``, ``modelLoaded`` and ``jobDone``. The session is touched only here.
+:class:`InferenceWorker` lives in its own QThread and is touched only there. Each job
+has its own request signal with typed arguments and its own slot; results come back as
+plain objects (:class:`Snapshot`, model name and device, messages). :class:`Worker` is
+the main-thread handle: it starts the thread, numbers the jobs, counts the ones still
+pending, cancels them and shuts down without ever freezing the window (a job stuck in
+a system call is left to finish on its own thread).
 """
 
 from __future__ import annotations
@@ -11,26 +14,35 @@ import os
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PyQt6.QtCore import QObject, pyqtSignal, pyqtSlot
+from PyQt6.QtCore import QObject, QThread, pyqtSignal, pyqtSlot
 
-from ..scene import StepScene, build_step_scene
+if TYPE_CHECKING:  # PyVista is imported in the worker's thread, not at start-up
+    from ..scene import StepScene
+
+GRID_SHAPE = (32, 32, 32)
 
 
 @dataclass
 class Snapshot:
-    """What the window shows: the views, their labels and one scene per step."""
+    """What the window shows: the views, their labels and one scene per step.
+
+    ``views`` may hold more entries than ``scenes``: views waiting for a model."""
 
     views: list[np.ndarray]
     labels: list[str]
     scenes: list[StepScene]
-    threshold: float
     ground_truth: np.ndarray | None = None
     steps: list[Any] = field(default_factory=list)  # session Step objects (read-only)
     ious: list[float] = field(default_factory=list)  # per step, when there is ground truth
     iou_plot: np.ndarray | None = None  # RGBA picture of ious (drawn here, not on the UI)
+
+    @property
+    def threshold(self) -> float | None:
+        """The threshold the scenes were built at (None: no scenes)."""
+        return self.scenes[0].threshold if self.scenes else None
 
 
 @dataclass
@@ -41,103 +53,199 @@ class ImageSource:
     label: str
 
 
+class JobCancelled(Exception):
+    """The job was cancelled between two of its steps."""
+
+
+class NoModel(RuntimeError):
+    """A job needs a model and none is loaded."""
+
+
 def _threads() -> int:
     return max(1, min(4, (os.cpu_count() or 2) - 1))
 
 
-class InferenceWorker(QObject):
-    """Runs jobs sent through ``request``; never raises into the event loop."""
+def check_ground_truth(occupancy: Any) -> np.ndarray:
+    """A ground truth the viewer can compare with: a 32^3 grid (else ValueError)."""
+    arr = np.asarray(occupancy)
+    if arr.shape != GRID_SHAPE:
+        shape = "\u00d7".join(str(s) for s in arr.shape) or "a scalar"
+        raise ValueError(f"the ground truth is {shape}; the network reconstructs 32\u00d732"
+                         "\u00d732, so it is not shown")
+    return arr.astype(bool)
 
-    request = pyqtSignal(str, object)  # job name, tuple of arguments
+
+class InferenceWorker(QObject):
+    """Runs one job per request signal; never raises into the event loop."""
+
+    # requests: (job id, arguments...), queued into the worker's thread
+    loadModel = pyqtSignal(int, object, str, object)  # id, weights spec, device, net or None
+    addImages = pyqtSignal(int, list)  # id, list[ImageSource]
+    removeView = pyqtSignal(int, int)  # id, index
+    replaceView = pyqtSignal(int, int, object)  # id, index, ImageSource
+    moveView = pyqtSignal(int, int, int)  # id, from, to
+    reset = pyqtSignal(int)  # id
+    setThreshold = pyqtSignal(int, float)  # id, threshold
+    setGroundTruth = pyqtSignal(int, object)  # id, occupancy or None
+
+    # results
     snapshot = pyqtSignal(object)  # Snapshot
     failed = pyqtSignal(str, str)  # title, one-line message
     progress = pyqtSignal(str, float)  # what, fraction in [0, 1] (-1: unknown)
     modelLoaded = pyqtSignal(str, str)  # model name, device
-    jobDone = pyqtSignal(str)  # job name (always emitted, after success or failure)
+    jobDone = pyqtSignal(int)  # job id (always emitted, after success, failure or cancel)
 
     def __init__(self, threshold: float = 0.4) -> None:
         super().__init__()
         self.session: Any = None
         self.threshold = threshold
         self.ground_truth: np.ndarray | None = None
+        self.waiting: list[tuple[np.ndarray, str]] = []  # decoded views, no model yet
+        self.cancelled_upto = 0  # jobs with an id <= this are skipped / stopped
+        self._job = 0
         self._scenes: dict[int, tuple[Any, StepScene]] = {}  # id(Step) -> (Step, scene)
         self._threads_set = False
         self._plot: tuple[list[float], np.ndarray] | None = None
-        self.request.connect(self._run)
+        for signal, slot in ((self.loadModel, self._load_model), (self.addImages, self._add),
+                             (self.removeView, self._remove), (self.replaceView, self._replace),
+                             (self.moveView, self._move), (self.reset, self._reset),
+                             (self.setThreshold, self._set_threshold),
+                             (self.setGroundTruth, self._set_ground_truth)):
+            signal.connect(slot)
 
-    # --- dispatch ------------------------------------------------------------------
-    @pyqtSlot(str, object)
-    def _run(self, job: str, args: Any) -> None:
+    # --- job plumbing ----------------------------------------------------------------
+    def _begin(self, job: int) -> bool:
+        self._job = job
         if not self._threads_set:
+            from .imports import import_heavy
+
+            import_heavy()  # torch, VTK, matplotlib: here, while the window is up
             import torch
 
             torch.set_num_threads(_threads())
             self._threads_set = True
+        return job > self.cancelled_upto
+
+    def check_cancelled(self) -> None:
+        """Raise JobCancelled when the running job was cancelled (call between steps)."""
+        if self._job <= self.cancelled_upto:
+            raise JobCancelled()
+
+    def _finish(self, job: int, title: str, exc: BaseException | None) -> None:
+        if isinstance(exc, JobCancelled):
+            self._emit()
+        elif exc is not None:
+            if not isinstance(exc, (OSError, ValueError, LookupError, NoModel, TypeError)):
+                traceback.print_exception(exc)  # unexpected: keep the details for a report
+            self.failed.emit(title, _one_line(exc))
+        self.jobDone.emit(job)
+
+    def _run(self, job: int, title: str, fn: Any, *args: Any) -> None:
+        exc = None
         try:
-            getattr(self, f"_do_{job}")(*args)
-        except Exception as exc:  # shown to the user, never kills the app
-            if not isinstance(exc, (OSError, ValueError, LookupError, _NoModel)):
-                traceback.print_exc()  # unexpected: keep the details for a bug report
-            self.failed.emit(f"{job.replace('_', ' ').capitalize()} failed", _one_line(exc))
-        finally:
-            self.jobDone.emit(job)
+            if self._begin(job):
+                fn(*args)
+        except Exception as e:  # shown to the user, never kills the app
+            exc = e
+        self._finish(job, title, exc)
 
-    # --- jobs ----------------------------------------------------------------------
-    def _do_load_model(self, spec: Any, device: str) -> None:
-        from ..models.net import R2N2
+    # --- slots (one per job) -----------------------------------------------------------
+    @pyqtSlot(int, object, str, object)
+    def _load_model(self, job: int, spec: Any, device: str, net: Any) -> None:
+        self._run(job, "Cannot load weights", self._do_load_model, spec, device, net)
+
+    @pyqtSlot(int, list)
+    def _add(self, job: int, sources: list) -> None:
+        self._run(job, "Cannot add image", self._do_add, sources)
+
+    @pyqtSlot(int, int)
+    def _remove(self, job: int, i: int) -> None:
+        self._run(job, "Cannot remove view", self._do_remove, i)
+
+    @pyqtSlot(int, int, object)
+    def _replace(self, job: int, i: int, source: Any) -> None:
+        self._run(job, "Cannot replace view", self._do_replace, i, source)
+
+    @pyqtSlot(int, int, int)
+    def _move(self, job: int, i: int, j: int) -> None:
+        self._run(job, "Cannot move view", self._do_move, i, j)
+
+    @pyqtSlot(int)
+    def _reset(self, job: int) -> None:
+        self._run(job, "Cannot start over", self._do_reset)
+
+    @pyqtSlot(int, float)
+    def _set_threshold(self, job: int, threshold: float) -> None:
+        self._run(job, "Cannot change the threshold", self._do_set_threshold, threshold)
+
+    @pyqtSlot(int, object)
+    def _set_ground_truth(self, job: int, occupancy: Any) -> None:
+        self._run(job, "Cannot show the ground truth", self._do_set_ground_truth, occupancy)
+
+    # --- the jobs themselves (plain methods: callable directly in tests) --------------
+    def _do_load_model(self, spec: Any, device: str, net: Any = None) -> None:
         from ..session import ReconstructionSession
-        from ..weights import load_model, pick_device
 
-        dev = pick_device(device)
-        is_npy = str(spec).lower().endswith(".npy")
-        if is_npy:
-            self.progress.emit("Converting official weights", 0.0)
-        if isinstance(spec, R2N2):  # an in-memory network (benchmarks, tests)
-            net, meta = spec.to(dev).eval(), {"name": type(spec).__name__}
+        what = "Loading model"
+        if net is None and str(spec).lower().endswith(".npy"):
+            what = "Converting official weights"
+        self.progress.emit(what, -1.0)
+        if net is not None:
+            session = ReconstructionSession(net=net, device=device)
         else:
-            net, meta = load_model(spec, dev, progress=self._conversion_progress if is_npy
-                                   else None)
-        if is_npy:
-            self.progress.emit("Converting official weights", 1.0)
-        session = ReconstructionSession(net, device=str(dev))
-        session.meta = meta
+            session = ReconstructionSession.from_weights(
+                spec, device, progress=lambda f: self.progress.emit(what, float(f)))
         old = self.session
-        self.session = session
+        pending = [(v, lab) for v, lab in zip(old.views, old.labels, strict=True)] \
+            if old is not None else []
+        pending += self.waiting
+        self.session, self.waiting = session, []
         self._scenes.clear()
         self.modelLoaded.emit(session.model_name, str(session.torch_device))
-        if old is not None and len(old):
-            for image, label in zip(old.views, old.labels, strict=True):
-                session.add_view(image, label)
-                self._emit()
-        self._emit()
+        self._step_views(pending)
 
-    def _conversion_progress(self, fraction: float) -> None:
-        self.progress.emit("Converting official weights", float(fraction))
+    def _step_views(self, views: list[tuple[np.ndarray, str]]) -> None:
+        session = self.session
+        self._emit()
+        for k, (image, label) in enumerate(views):
+            try:
+                self.check_cancelled()
+            except JobCancelled:
+                self.waiting = []
+                raise
+            self.progress.emit(f"Running step {len(session) + 1}",
+                               k / len(views) if len(views) > 1 else -1.0)
+            session.add_view(image, label)
+            self._emit()
 
     def _do_add(self, sources: list[ImageSource]) -> None:
-        session = self._need_session()
         from ..images import load_view
 
+        decoded = []
         for src in sources:
+            self.check_cancelled()
+            self.progress.emit(f"Reading {src.label}", -1.0)
             try:
-                image = load_view(src.source)
+                decoded.append((load_view(src.source), src.label))
             except Exception as exc:  # bad file: say so, keep the earlier steps
                 msg = _one_line(exc)
                 self.failed.emit("Cannot add image",
                                  msg if src.label in msg else f"{src.label}: {msg}")
                 continue
-            self.progress.emit(f"Running step {len(session) + 1}", -1.0)
-            session.add_view(image, src.label)
-            self._emit()
-
-    def _do_add_arrays(self, images: list[np.ndarray], labels: list[str]) -> None:
-        session = self._need_session()
-        for image, label in zip(images, labels, strict=True):
-            session.add_view(image, label)
-            self._emit()
+            if self.session is not None:
+                self._step_views(decoded[-1:])
+            else:
+                self.waiting.append(decoded[-1])
+                self._emit()
+        if decoded and self.session is None:
+            raise NoModel(f"no model is loaded: {len(self.waiting)} view(s) wait for one "
+                          "(File \u2192 Use the bundled model, or Open weights\u2026)")
 
     def _do_remove(self, i: int) -> None:
-        self._need_session().remove_view(i)
+        if self.session is None and 0 <= i < len(self.waiting):
+            del self.waiting[i]
+        else:
+            self._need_session().remove_view(i)
         self._emit()
 
     def _do_replace(self, i: int, src: ImageSource) -> None:
@@ -154,6 +262,7 @@ class InferenceWorker(QObject):
     def _do_reset(self) -> None:
         if self.session is not None:
             self.session.reset()
+        self.waiting = []
         self.ground_truth = None
         self._scenes.clear()
         self._emit()
@@ -166,21 +275,29 @@ class InferenceWorker(QObject):
         self._emit()
 
     def _do_set_ground_truth(self, occupancy: np.ndarray | None) -> None:
-        self.ground_truth = None if occupancy is None else np.asarray(occupancy, dtype=bool)
+        self.ground_truth = None
         self._scenes.clear()
-        self._emit()
+        try:
+            self.ground_truth = None if occupancy is None else check_ground_truth(occupancy)
+        finally:
+            self._emit()
 
     # --- helpers -------------------------------------------------------------------
     def _need_session(self) -> Any:
         if self.session is None:
-            raise _NoModel("no model is loaded: open a weights file (File > Open weights...)")
+            raise NoModel("no model is loaded: use File \u2192 Use the bundled model, "
+                          "or Open weights\u2026")
         return self.session
 
     def _emit(self) -> None:
         """Build the scenes still missing and send a snapshot to the window."""
+        from ..scene import build_step_scene
+
         session = self.session
         if session is None:
-            self.snapshot.emit(Snapshot([], [], [], self.threshold, self.ground_truth))
+            self.snapshot.emit(Snapshot([v for v, _ in self.waiting],
+                                        [lab for _, lab in self.waiting], [],
+                                        self.ground_truth))
             return
         steps = session.steps
         scenes: list[StepScene] = []
@@ -206,14 +323,122 @@ class InferenceWorker(QObject):
 
                 self._plot = (ious, render_iou_plot(ious))
             plot = self._plot[1]
-        self.snapshot.emit(
-            Snapshot(session.views, session.labels, scenes, self.threshold, self.ground_truth,
-                     steps, ious, plot)
-        )
+        self.snapshot.emit(Snapshot(session.views, session.labels, scenes, self.ground_truth,
+                                    steps, ious, plot))
 
 
-class _NoModel(RuntimeError):
-    """A job needs a model and none is loaded."""
+class Worker(QObject):
+    """The main thread's handle on an :class:`InferenceWorker` in its own thread.
+
+    Typed methods queue one job each; ``pending`` counts jobs not yet done; ``idle``
+    fires when none is left."""
+
+    idle = pyqtSignal()
+
+    def __init__(self, threshold: float = 0.4, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.qthread = QThread()  # no parent: it may outlive the window (see shutdown)
+        self.qthread.setObjectName("r2n2-inference")
+        self.jobs = InferenceWorker(threshold)
+        self.jobs.moveToThread(self.qthread)
+        self.jobs.jobDone.connect(self._on_done)
+        self._next = 0
+        self._pending: set[int] = set()
+        self.qthread.start()
+
+    # --- jobs ----------------------------------------------------------------------
+    def _id(self) -> int:
+        self._next += 1
+        self._pending.add(self._next)
+        return self._next
+
+    def load_model(self, spec: Any = "default", device: str = "auto", net: Any = None) -> int:
+        job = self._id()
+        self.jobs.loadModel.emit(job, spec, device, net)
+        return job
+
+    def add_images(self, sources: list[ImageSource]) -> int:
+        job = self._id()
+        self.jobs.addImages.emit(job, list(sources))
+        return job
+
+    def remove_view(self, i: int) -> int:
+        job = self._id()
+        self.jobs.removeView.emit(job, int(i))
+        return job
+
+    def replace_view(self, i: int, source: ImageSource) -> int:
+        job = self._id()
+        self.jobs.replaceView.emit(job, int(i), source)
+        return job
+
+    def move_view(self, i: int, j: int) -> int:
+        job = self._id()
+        self.jobs.moveView.emit(job, int(i), int(j))
+        return job
+
+    def reset(self) -> int:
+        job = self._id()
+        self.jobs.reset.emit(job)
+        return job
+
+    def set_threshold(self, threshold: float) -> int:
+        job = self._id()
+        self.jobs.setThreshold.emit(job, float(threshold))
+        return job
+
+    def set_ground_truth(self, occupancy: np.ndarray | None) -> int:
+        job = self._id()
+        self.jobs.setGroundTruth.emit(job, occupancy)
+        return job
+
+    # --- state -----------------------------------------------------------------------
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._pending)
+
+    def cancel(self) -> None:
+        """Stop the running job at its next step and drop the queued ones."""
+        self.jobs.cancelled_upto = self._next  # an int store: safe across threads
+
+    def _on_done(self, job: int) -> None:
+        self._pending.discard(job)
+        if not self._pending:
+            self.idle.emit()
+
+    def shutdown(self, wait_ms: int = 2000) -> bool:
+        """Cancel everything and stop the thread; returns True when it stopped within
+        ``wait_ms``. A job stuck in a system call (a huge decode, a blocking read) is
+        left to finish on its own: the thread is kept alive in ``ORPHANS`` until then,
+        so neither the window nor the process ever waits for it or aborts."""
+        self.cancel()
+        if not self.qthread.isRunning():
+            return True
+        self.qthread.quit()
+        if self.qthread.wait(wait_ms):
+            return True
+        ORPHANS.append((self.qthread, self.jobs))
+        self.qthread.finished.connect(_REAPER.release)
+        return False
+
+
+class _Reaper(QObject):
+    """Drops an orphaned thread once it has finished (in the main thread)."""
+
+    @pyqtSlot()
+    def release(self) -> None:
+        for entry in list(ORPHANS):
+            if entry[0].isFinished():
+                entry[0].wait()
+                ORPHANS.remove(entry)
+
+
+ORPHANS: list[tuple[QThread, InferenceWorker]] = []  # threads finishing a job after close
+_REAPER = _Reaper()
 
 
 def _one_line(exc: BaseException) -> str:

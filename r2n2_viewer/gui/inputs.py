@@ -1,0 +1,218 @@
+"""Where views come from: files, dropped or pasted images, demos, dataset models (and
+the file dialogs that pick them, and weights).
+
+Every image becomes an :class:`~r2n2_viewer.gui.worker.ImageSource` sent to the worker
+(which decodes it once, off the UI thread). Problems found here — a folder, a missing
+file, a remote URL, a ground truth of the wrong size — are reported and skipped; the
+rest still arrive.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PyQt6.QtCore import QUrl
+from PyQt6.QtGui import QImage
+
+from .worker import ImageSource, check_ground_truth
+
+DATASET_VIEWS = 5  # views taken from a dataset model's renderings
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.webp *.tif *.tiff *.gif);;All files (*)"
+
+
+def qimage_to_pil(image: QImage) -> Any:
+    """A QImage -> PIL image (RGBA if it has an alpha channel, else RGB)."""
+    from PIL import Image
+
+    has_alpha = image.hasAlphaChannel()
+    fmt = QImage.Format.Format_RGBA8888 if has_alpha else QImage.Format.Format_RGB888
+    img = image.convertToFormat(fmt)
+    w, h, ch = img.width(), img.height(), 4 if has_alpha else 3
+    ptr = img.constBits()
+    ptr.setsize(img.sizeInBytes())
+    arr = np.frombuffer(ptr, np.uint8).reshape(h, img.bytesPerLine())[:, : w * ch]
+    arr = arr.reshape(h, w, ch).copy()
+    return Image.fromarray(arr, "RGBA" if has_alpha else "RGB")
+
+
+def dataset_model_views(folder: str | os.PathLike) -> tuple[list[Path], Path]:
+    """The renderings and the voxel file of a ShapeNet-format model folder
+    ``<root>/ShapeNetRendering/<synset>/<model>`` (its ``rendering/`` also accepted).
+    ValueError when it is not one."""
+    folder = Path(folder)
+    if folder.name == "rendering":
+        folder = folder.parent
+    render_dir = folder / "rendering"
+    if not render_dir.is_dir():
+        raise ValueError(f"{folder}: has no rendering/ folder "
+                         "(pick <root>/ShapeNetRendering/<synset>/<model>)")
+    listing = render_dir / "renderings.txt"
+    names = listing.read_text(errors="replace").split() if listing.is_file() else []
+    images = [render_dir / n for n in names
+              if "/" not in n and "\\" not in n and (render_dir / n).is_file()]
+    images = images or sorted(render_dir.glob("*.png"))
+    if not images:
+        raise ValueError(f"{render_dir}: no PNG renderings")
+    model, synset, root = folder.name, folder.parent.name, folder.parent.parent.parent
+    return images, root / "ShapeNetVox32" / synset / model / "model.binvox"
+
+
+class Inputs:
+    """Sends views to ``window.worker``; reports problems through ``window.errors``."""
+
+    def __init__(self, window: Any) -> None:
+        self.window = window
+        self.paste_count = 0
+
+    def add_urls(self, urls: list[QUrl]) -> None:
+        """Add dropped/pasted URLs, one step each; refuse non-local ones and folders."""
+        paths = []
+        for url in urls:
+            if not url.isLocalFile():
+                self.window.errors.show(
+                    "Cannot add image", f"{url.toDisplayString()}: only local files can be added")
+                continue
+            paths.append(url.toLocalFile())
+        if paths:
+            self.add_paths(paths)
+
+    def add_paths(self, paths: list[str | os.PathLike]) -> None:
+        """Add image files in order (bad ones are reported and skipped)."""
+        w = self.window
+        sources = []
+        for p in paths:
+            path = Path(p)
+            if path.is_dir():
+                w.errors.show("Cannot add image",
+                              f"{path.name}: is a folder \u2014 drop image files instead")
+            elif not path.exists():
+                w.errors.show("Cannot add image", f"{path}: no such file")
+            else:
+                sources.append(ImageSource(str(path), path.name))
+        if sources:
+            w.settings.setValue("last_image_dir", str(Path(sources[-1].source).parent))
+            w.state.update(follow=True)
+            w.worker.add_images(sources)
+
+    def add_image(self, image: QImage, what: str = "pasted") -> None:
+        """Add an in-memory image (pasted or dropped)."""
+        self.paste_count += 1
+        self.window.state.update(follow=True)
+        self.window.worker.add_images([ImageSource(qimage_to_pil(image),
+                                                   f"{what} {self.paste_count}")])
+
+    def paste(self) -> None:
+        """Add the clipboard's image (or the image files it names)."""
+        from PyQt6.QtWidgets import QApplication
+
+        mime = QApplication.clipboard().mimeData()
+        if mime is not None and mime.hasUrls():
+            self.add_urls(list(mime.urls()))
+        elif mime is not None and mime.hasImage():
+            self.add_image(QImage(mime.imageData()))
+        elif mime is not None and mime.hasText() and mime.text().strip():
+            self.add_urls([QUrl.fromUserInput(mime.text().strip().splitlines()[0])])
+        else:
+            self.window.errors.show("Cannot paste", "the clipboard holds no image")
+
+    def open_demo(self, name: str) -> None:
+        """Replace the views with a bundled demo sequence (with its ground truth)."""
+        from ..demo import list_demos
+
+        demo = next((d for d in list_demos() if d.name == name), None)
+        if demo is None:
+            self.window.errors.show("No such demo", f"{name}: not among the bundled demos")
+            return
+        self.load_sequence([str(p) for p in demo.images], demo.voxels_path)
+
+    def load_sequence(self, paths: list[str], truth: np.ndarray | Path | None) -> None:
+        """Start over with ``paths`` as the views and ``truth`` (an array or a binvox
+        file) as the ground truth; play the steps once they are ready."""
+        w = self.window
+        w.state.update(playing=False)
+        w.worker.reset()
+        w.errors.resolve("ground-truth")
+        w.worker.set_ground_truth(self._ground_truth(truth))
+        w.play_when_idle = True
+        self.add_paths(paths)
+
+    def _ground_truth(self, truth: np.ndarray | Path | None) -> np.ndarray | None:
+        from ..models.voxels import read_binvox
+
+        if truth is None:
+            return None
+        name = truth.name if isinstance(truth, Path) else "ground truth"
+        try:
+            return check_ground_truth(read_binvox(truth) if isinstance(truth, Path) else truth)
+        except (OSError, ValueError) as exc:
+            self.window.errors.show("Cannot use the ground truth", f"{name}: {exc}",
+                                    problem="ground-truth")
+            return None
+
+    def open_dataset_model(self, folder: str | os.PathLike) -> None:
+        """Views and ground truth of a ShapeNet-format model folder."""
+        w = self.window
+        try:
+            images, vox = dataset_model_views(folder)
+        except (OSError, ValueError) as exc:
+            w.errors.show("Not a dataset model", str(exc))
+            return
+        if not vox.is_file():
+            w.statusBar().showMessage(f"no ground truth found at {vox}", 10000)
+        w.settings.setValue("last_dataset_dir", str(images[0].parent.parent.parent))
+        self.load_sequence([str(p) for p in images[:DATASET_VIEWS]],
+                           vox if vox.is_file() else None)
+
+    # --- dialogs ------------------------------------------------------------------------
+    def add_dialog(self) -> None:
+        from PyQt6.QtWidgets import QFileDialog
+
+        w = self.window
+        files, _ = QFileDialog.getOpenFileNames(
+            w, "Add images (one step each, in order)", w.last_dir("last_image_dir"),
+            IMAGE_FILTER)
+        if files:
+            self.add_paths(files)
+
+    def replace_dialog(self, i: int) -> None:
+        from PyQt6.QtWidgets import QFileDialog
+
+        w = self.window
+        path, _ = QFileDialog.getOpenFileName(w, f"Replace view {i + 1}",
+                                              w.last_dir("last_image_dir"), IMAGE_FILTER)
+        if path:
+            w.worker.replace_view(i, ImageSource(path, Path(path).name))
+
+    def weights_dialog(self) -> None:
+        from PyQt6.QtWidgets import QFileDialog
+
+        w = self.window
+        path, _ = QFileDialog.getOpenFileName(
+            w, "Open weights", w.last_dir("last_weights_dir"),
+            "3D-R2N2 weights (*.safetensors *.npy);;All files (*)")
+        if path:
+            w.load_weights(path)
+
+    def dataset_dialog(self) -> None:
+        from PyQt6.QtWidgets import QFileDialog
+
+        w = self.window
+        folder = QFileDialog.getExistingDirectory(
+            w, "Open dataset model (<root>/ShapeNetRendering/<synset>/<model>)",
+            w.last_dir("last_dataset_dir"))
+        if folder:
+            self.open_dataset_model(folder)
+
+    def fill_demo_menu(self, menu: Any) -> None:
+        from ..demo import list_demos
+
+        menu.clear()
+        demos = list_demos()
+        if not demos:
+            menu.addAction("(no demos installed)").setEnabled(False)
+        for d in demos:
+            act = menu.addAction(f"{d.name} ({d.category})" if d.category else d.name)
+            act.triggered.connect(lambda _=False, n=d.name: self.open_demo(n))

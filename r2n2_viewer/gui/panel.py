@@ -1,0 +1,209 @@
+"""The side panel: display mode, overlays, threshold, this step's figures, IoU plot.
+
+Bound to a :class:`~r2n2_viewer.gui.state.ViewState`: a control writes to the state,
+and every label and control is redrawn from the state and the latest snapshot. The
+panel scrolls, so it works in small windows (down to 1024x640).
+"""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .plot import PLOT_SIZE, IoUPlot
+from .state import (
+    DEFAULTS,
+    MODE_LABELS,
+    MODES,
+    OVERLAY_LABELS,
+    OVERLAYS,
+    THRESHOLD_MAX,
+    THRESHOLD_MIN,
+    ViewState,
+)
+from .worker import Snapshot
+
+PANEL_WIDTH = PLOT_SIZE[0] + 36
+TOOLTIPS = {
+    "mode": "Voxel cubes coloured by P(occupied), a marching-cubes surface, or every voxel "
+            "as a point (alpha = P)",
+    "changes": "Green: voxels that appeared at this step; faint red: voxels that disappeared",
+    "gates": "How strongly each recurrent cell wrote at this step: darker = stronger update",
+    "truth": "Translucent blue: the true voxels (demos and dataset models)",
+    "threshold": "A voxel is occupied when P(occupied) \u2265 threshold",
+}
+
+
+def legend_html(layers: list[str]) -> str:
+    """What the colours of ``layers`` mean."""
+    parts = []
+    if "changed" in layers:
+        parts.append("<span style='color:#28aa5a'>\u25a0</span> appeared, "
+                     "<span style='color:#dc3c3c'>\u25a0</span> disappeared (ghost), "
+                     "<span style='color:#999'>\u25a0</span> kept")
+    elif "cubes" in layers or "points" in layers:
+        parts.append("colour = P(occupied): <span style='color:#440154'>low</span> "
+                     "\u2192 <span style='color:#21918c'>mid</span> \u2192 "
+                     "<span style='color:#c9a500'>high</span>")
+    if "gates" in layers:
+        parts.append("gates: darker = stronger write")
+    if "truth" in layers:
+        parts.append("<span style='color:#2a7fff'>\u25a0</span> ground truth")
+    return "<br>".join(parts)
+
+
+class SidePanel(QScrollArea):
+    """Controls and figures of the shown step, bound to ``state``."""
+
+    def __init__(self, state: ViewState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.snapshot: Snapshot | None = None
+        self.device_name = ""
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFixedWidth(PANEL_WIDTH + 14)  # room for a vertical scroll bar
+        body = QWidget(self)
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(0, 0, 4, 0)
+        lay.addWidget(self._display_box(body))
+        lay.addWidget(self._threshold_box(body))
+        info = QGroupBox("This step", body)
+        self.info_label = QLabel("", info)
+        self.info_label.setWordWrap(True)
+        self.info_label.setTextFormat(Qt.TextFormat.RichText)
+        self.info_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        QVBoxLayout(info).addWidget(self.info_label)
+        lay.addWidget(info)
+        plot_box = QGroupBox("IoU vs. views", body)
+        p = QVBoxLayout(plot_box)
+        p.setContentsMargins(2, 2, 2, 2)
+        self.iou_plot = IoUPlot(plot_box)
+        p.addWidget(self.iou_plot, 0, Qt.AlignmentFlag.AlignHCenter)
+        lay.addWidget(plot_box)
+        lay.addStretch(1)
+        self.setWidget(body)
+        state.changed.connect(self._on_state)
+        self._on_state(frozenset(ViewState.FIELDS))
+
+    # --- construction -------------------------------------------------------------
+    def _display_box(self, parent: QWidget) -> QGroupBox:
+        box = QGroupBox("Display", parent)
+        d = QVBoxLayout(box)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Mode", box))
+        self.mode_box = QComboBox(box)
+        self.mode_box.addItems([MODE_LABELS[m] for m in MODES])
+        self.mode_box.setToolTip(TOOLTIPS["mode"])
+        self.mode_box.currentIndexChanged.connect(
+            lambda i: self.state.update(mode=MODES[i]) if i >= 0 else None)
+        row.addWidget(self.mode_box, 1)
+        d.addLayout(row)
+        self.overlay_boxes: dict[str, QCheckBox] = {}
+        for name in OVERLAYS:
+            check = QCheckBox(OVERLAY_LABELS[name], box)
+            check.setToolTip(TOOLTIPS[name])
+            check.toggled.connect(lambda on, n=name: self.state.set_overlay(n, on))
+            self.overlay_boxes[name] = check
+            d.addWidget(check)
+        self.legend = QLabel("", box)
+        self.legend.setWordWrap(True)
+        self.legend.setStyleSheet("color: #555; font-size: 11px;")
+        self.legend.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        d.addWidget(self.legend)
+        reset = QPushButton("Reset camera", box)
+        reset.clicked.connect(lambda: self.state.reset_camera())
+        d.addWidget(reset)
+        return box
+
+    def _threshold_box(self, parent: QWidget) -> QGroupBox:
+        box = QGroupBox("Threshold", parent)
+        t = QVBoxLayout(box)
+        self.threshold_slider = QSlider(Qt.Orientation.Horizontal, box)
+        self.threshold_slider.setRange(round(THRESHOLD_MIN * 100), round(THRESHOLD_MAX * 100))
+        self.threshold_slider.setToolTip(TOOLTIPS["threshold"])
+        self.threshold_slider.valueChanged.connect(
+            lambda v: self.state.update(threshold=v / 100.0))
+        self.threshold_label = QLabel("", box)
+        self.threshold_label.setWordWrap(True)
+        self.threshold_label.setTextFormat(Qt.TextFormat.RichText)
+        self.reset_button = QPushButton("Reset view settings", box)
+        self.reset_button.setToolTip("Mode, threshold and overlays as at a fresh start "
+                                     f"(threshold {DEFAULTS.threshold:.2f})")
+        self.reset_button.clicked.connect(self.state.reset_view_settings)
+        t.addWidget(self.threshold_slider)
+        t.addWidget(self.threshold_label)
+        t.addWidget(self.reset_button)
+        return box
+
+    # --- data ----------------------------------------------------------------------
+    def set_snapshot(self, snapshot: Snapshot | None) -> None:
+        old = self.snapshot
+        self.snapshot = snapshot
+        if snapshot is not None and (old is None or old.iou_plot is not snapshot.iou_plot):
+            self.iou_plot.set_plot(snapshot.ious, snapshot.iou_plot)
+        self._refresh()
+
+    def set_device(self, name: str) -> None:
+        self.device_name = name
+        self._refresh()
+
+    # --- redraw from the state ------------------------------------------------------
+    def _on_state(self, changed: frozenset[str]) -> None:
+        s = self.state
+        for widget in (self.mode_box, self.threshold_slider, *self.overlay_boxes.values()):
+            widget.blockSignals(True)
+        self.mode_box.setCurrentIndex(MODES.index(s.mode))
+        self.threshold_slider.setValue(round(s.threshold * 100))
+        for name, check in self.overlay_boxes.items():
+            check.setChecked(name in s.overlays)
+        self.overlay_boxes["truth"].setEnabled(s.truth_available)
+        for widget in (self.mode_box, self.threshold_slider, *self.overlay_boxes.values()):
+            widget.blockSignals(False)
+        self.reset_button.setEnabled(
+            (s.mode, s.threshold, s.overlays)
+            != (DEFAULTS.mode, DEFAULTS.threshold, DEFAULTS.overlays))
+        self._refresh()
+
+    def _refresh(self) -> None:
+        s, snap = self.state, self.snapshot
+        self.legend.setText(legend_html(s.layers()))
+        text = f"P \u2265 {s.threshold:.2f}"
+        if snap and snap.steps and 1 <= s.step <= len(snap.steps):
+            count = int((snap.steps[s.step - 1].probabilities >= s.threshold).sum())
+            text += f" \u00b7 {count} voxels"
+        if s.threshold != DEFAULTS.threshold:
+            text += f" <span style='color:#a05a00'>(default {DEFAULTS.threshold:.2f})</span>"
+        self.threshold_label.setText(text)
+        self.info_label.setText(self._info_html())
+
+    def _info_html(self) -> str:
+        s, snap = self.state, self.snapshot
+        if snap is None or not 1 <= s.step <= len(snap.scenes):
+            if snap is not None and len(snap.views) > len(snap.scenes):
+                return f"{len(snap.views) - len(snap.scenes)} view(s) wait for a model"
+            return "Drop photos of one object (one per step), or use File \u2192 Add images\u2026"
+        scene = snap.scenes[s.step - 1]
+        lines = [
+            f"<b>Step {scene.index}</b> of {len(snap.scenes)}: {snap.labels[scene.index - 1]}",
+            f"{scene.n_voxels} voxels \u2265 {scene.threshold:.2f}",
+            f"<span style='color:#1f8f4e'>+{scene.n_appeared}</span> appeared, "
+            f"<span style='color:#c83c3c'>\u2212{scene.n_disappeared}</span> disappeared",
+            f"{scene.ms:.0f} ms on {self.device_name or '?'}",
+        ]
+        if scene.iou is not None:
+            lines.append(f"IoU with ground truth: <b>{scene.iou:.3f}</b>")
+        return "<br>".join(lines)
