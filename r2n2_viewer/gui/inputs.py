@@ -38,28 +38,6 @@ def qimage_to_pil(image: QImage) -> Any:
     return Image.fromarray(arr, "RGBA" if has_alpha else "RGB")
 
 
-def dataset_model_views(folder: str | os.PathLike) -> tuple[list[Path], Path]:
-    """The renderings and the voxel file of a ShapeNet-format model folder
-    ``<root>/ShapeNetRendering/<synset>/<model>`` (its ``rendering/`` also accepted).
-    ValueError when it is not one."""
-    folder = Path(folder)
-    if folder.name == "rendering":
-        folder = folder.parent
-    render_dir = folder / "rendering"
-    if not render_dir.is_dir():
-        raise ValueError(f"{folder}: has no rendering/ folder "
-                         "(pick <root>/ShapeNetRendering/<synset>/<model>)")
-    listing = render_dir / "renderings.txt"
-    names = listing.read_text(errors="replace").split() if listing.is_file() else []
-    images = [render_dir / n for n in names
-              if "/" not in n and "\\" not in n and (render_dir / n).is_file()]
-    images = images or sorted(render_dir.glob("*.png"))
-    if not images:
-        raise ValueError(f"{render_dir}: no PNG renderings")
-    model, synset, root = folder.name, folder.parent.name, folder.parent.parent.parent
-    return images, root / "ShapeNetVox32" / synset / model / "model.binvox"
-
-
 class Inputs:
     """Sends views to ``window.worker``; reports problems through ``window.errors``."""
 
@@ -154,17 +132,19 @@ class Inputs:
 
     def open_dataset_model(self, folder: str | os.PathLike) -> None:
         """Views and ground truth of a ShapeNet-format model folder."""
+        from ..models.data.shapenet import model_files
+
         w = self.window
         try:
-            images, vox = dataset_model_views(folder)
+            found = model_files(folder)
         except (OSError, ValueError) as exc:
             w.errors.show("Not a dataset model", str(exc))
             return
-        if not vox.is_file():
-            w.statusBar().showMessage(f"no ground truth found at {vox}", 10000)
-        w.settings.setValue("last_dataset_dir", str(images[0].parent.parent.parent))
-        self.load_sequence([str(p) for p in images[:DATASET_VIEWS]],
-                           vox if vox.is_file() else None)
+        if found.voxel_path is None:
+            w.statusBar().showMessage(f"{found.model_id}: no ground truth (model.binvox) "
+                                      "found", 10000)
+        w.settings.setValue("last_dataset_dir", str(found.views[0].parent.parent.parent))
+        self.load_sequence([str(p) for p in found.views[:DATASET_VIEWS]], found.voxel_path)
 
     # --- dialogs ------------------------------------------------------------------------
     def add_dialog(self) -> None:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import copy
 
-import numpy as np
 import pytest
 import torch
+from factories import box_views
 from gui_helpers import wait_idle
-from PIL import Image
 from PyQt6.QtCore import QSettings
 
 from r2n2_viewer.models.checkpoint import save_checkpoint
@@ -38,17 +37,7 @@ def ckpt(tmp_path_factory, tiny_net) -> str:
 @pytest.fixture(scope="session")
 def images(tmp_path_factory) -> list[str]:
     """Five small RGBA renderings of a box that changes from view to view."""
-    folder = tmp_path_factory.mktemp("views")
-    rng = np.random.default_rng(3)
-    paths = []
-    for i in range(5):
-        a = np.zeros((137, 137, 4), np.uint8)
-        a[20 + 6 * i : 110, 30 : 110 - 7 * i, :3] = rng.integers(0, 255, 3)
-        a[20 + 6 * i : 110, 30 : 110 - 7 * i, 3] = 255
-        p = folder / f"view_{i + 1}.png"
-        Image.fromarray(a).save(p)
-        paths.append(str(p))
-    return paths
+    return box_views(tmp_path_factory.mktemp("views"), 5)
 
 
 @pytest.fixture
