@@ -51,24 +51,26 @@ class PackedModel:
 
 def _map(fn: Callable, jobs: Iterable[tuple], workers: int, bar) -> Iterator:
     """``fn(*job)`` for each job, in order, in ``workers`` processes; ticks ``bar``."""
-    if workers > 1:
-        # workers ignore Ctrl+C: the parent stops, drops the queued jobs and says so once
-        pool = ProcessPoolExecutor(workers, initializer=signal.signal,
-                                   initargs=(signal.SIGINT, signal.SIG_IGN))
-        try:
-            for result in pool.map(_star, ((fn, job) for job in jobs), chunksize=16):
+    try:
+        if workers > 1:
+            # workers ignore Ctrl+C: the parent stops, drops the queued jobs and says so once
+            pool = ProcessPoolExecutor(workers, initializer=signal.signal,
+                                       initargs=(signal.SIGINT, signal.SIG_IGN))
+            try:
+                for result in pool.map(_star, ((fn, job) for job in jobs), chunksize=16):
+                    bar.update(1)
+                    yield result
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            pool.shutdown()
+        else:
+            for job in jobs:
+                result = fn(*job)
                 bar.update(1)
                 yield result
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown()
-    else:
-        for job in jobs:
-            result = fn(*job)
-            bar.update(1)
-            yield result
-    bar.close()
+    finally:  # also on Ctrl+C, so that what follows starts on a line of its own
+        bar.close()
 
 
 def _star(call: tuple[Callable, tuple]):
