@@ -43,7 +43,7 @@ def resolve_target(path: str | os.PathLike, chosen: str) -> tuple[Path, str]:
 
 def extension(kind: str) -> str:
     """The file extension of an export kind (``.obj`` for ``smooth-obj``)."""
-    return "." + EXPORT_KINDS[kind].suffix.rsplit(".", 1)[-1]
+    return EXPORT_KINDS[kind].extension
 
 
 def os_message(path: Path, exc: OSError) -> str:

@@ -73,13 +73,14 @@ class ImageStrip(QListWidget):
             hit = self._cache.get(id(view))
             if hit is None or hit[0] is not view:
                 image = view_to_qimage(view)
-                img = (f'<img src="data:image/png;base64,{_png_base64(image)}" '
-                       'width="127" height="127">')
+                size = f"{image.width()}\u00d7{image.height()}"
+                img = (f"network input ({size}):<br>"
+                       f'<img src="data:image/png;base64,{_png_base64(image)}" '
+                       f'width="{image.width()}" height="{image.height()}">')
                 hit = (view, QIcon(QPixmap.fromImage(image)), img)
             cache[id(view)] = hit
             item = QListWidgetItem(hit[1], f"{i} \u00b7 {label}")
-            item.setToolTip(f"<b>Step {i}</b>: {label}<br>network input (127\u00d7127):<br>"
-                            + hit[2])
+            item.setToolTip(f"<b>Step {i}</b>: {label}<br>" + hit[2])
             item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
             item.setSizeHint(QSize(THUMB + 14, THUMB + 22))
             self.addItem(item)
