@@ -123,3 +123,15 @@ def test_unknown_demo_lists_the_demos(monkeypatch, capsys):
     assert len(err.splitlines()) == 1 and "giraffe" in err
     for d in list_demos():
         assert d.name in err and d.category in err
+
+
+@pytest.mark.slow
+def test_synth_without_a_display_prints_no_vtk_warnings(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    r = subprocess.run(
+        [sys.executable, "-m", "r2n2_viewer.cli", "synth", "--out", str(tmp_path / "d"),
+         "--models-per-category", "1", "--categories", "chair,table", "--views", "1",
+         "--workers", "2"], capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "wrote 2 objects" in r.stdout
+    assert "X server" not in r.stderr and "WARN" not in r.stderr, r.stderr
