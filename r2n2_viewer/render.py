@@ -144,14 +144,18 @@ def render_images(
     changes: bool = False,
     size: tuple[int, int] = (800, 600),
     device: str = "auto",
+    segment: str = "auto",
 ) -> list[Path]:
-    """Reconstruct from ``images`` one view at a time and render every step."""
+    """Reconstruct from ``images`` one view at a time and render every step.
+
+    ``segment``: how photos are separated from their background (``images.SEGMENT_MODES``).
+    """
     from .images import load_view
     from .session import ReconstructionSession
 
     check_threshold(threshold)
     layers_for(mode, changes, False, False)  # validate the mode before any work
-    views = [load_view(p) for p in images]
+    views = [load_view(p, segment=segment) for p in images]
     session = ReconstructionSession(weights, device=device)
     scenes, prev = [], None
     for path, view in zip(images, views, strict=True):

@@ -6,6 +6,8 @@ import argparse
 
 from .common import CLIError, add_command, model_options
 
+SEGMENT_CHOICES = ("auto", "plain", "grabcut", "none")  # images.SEGMENT_MODES, kept light
+
 
 def register(sub) -> None:
     from ..export import FORMATS
@@ -30,7 +32,20 @@ def register(sub) -> None:
     p.add_argument("--format", default="binvox,obj",
                    help="comma-separated: " + ", ".join(f"{f.name} ({f.label})"
                                                          for f in per_step))
+    add_segment_option(p)
+    p.add_argument("--save-inputs", metavar="DIR",
+                   help="also write each view's exact 127x127 network input as "
+                   "DIR/input_NN.png")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def add_segment_option(p) -> None:
+    """--segment: how a photo's object is separated from its background."""
+    p.add_argument("--segment", choices=SEGMENT_CHOICES, default="auto",
+                   help="plain: the border's colour is the background; grabcut: colour "
+                   "models + graph cut, for cluttered backgrounds; none: the whole picture "
+                   "is the object; auto: plain when the border is uniform, else grabcut. "
+                   "Pictures with transparency use their alpha")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,10 +63,22 @@ def run(args: argparse.Namespace) -> int:
     if unknown or not formats:
         raise CLIError(f"unknown --format {','.join(unknown) or '(none)'}; "
                        f"choose from {', '.join(known)}")
-    views = [load_view(path) for path in args.images]  # every picture checked before any work
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise CLIError(f"--out {out} exists and is not a folder")
+    inputs = Path(args.save_inputs) if args.save_inputs else None
+    if inputs is not None and inputs.exists() and not inputs.is_dir():
+        raise CLIError(f"--save-inputs {inputs} exists and is not a folder")
+    # every picture checked before any work
+    views = [load_view(path, segment=args.segment) for path in args.images]
+    if inputs is not None:
+        try:
+            inputs.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CLIError(f"cannot create the --save-inputs folder {inputs}: "
+                           f"{exc.strerror}") from None
+        for i, view in enumerate(views, 1):
+            export.export_png(inputs / f"input_{i:02d}.png", view)
     session = ReconstructionSession(args.weights, device=args.device)
     n = len(views)
     bar = tqdm(total=n, unit="view", disable=args.no_progress, desc="reconstruct")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .common import add_command, model_options
+from .reconstruct import add_segment_option
 
 
 def register(sub) -> None:
@@ -21,6 +22,7 @@ def register(sub) -> None:
     p.add_argument("--changes", action="store_true",
                    help="colour the voxels that appeared; ghosts for those that disappeared")
     p.add_argument("--size", default="800x600", help="image size WxH")
+    add_segment_option(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -28,7 +30,8 @@ def run(args: argparse.Namespace) -> int:
 
     written = render_images(args.images, args.out, weights=args.weights,
                             threshold=args.threshold, mode=args.mode, changes=args.changes,
-                            size=parse_size(args.size), device=args.device)
+                            size=parse_size(args.size), device=args.device,
+                            segment=args.segment)
     for path in written:
         print(path)
     return 0

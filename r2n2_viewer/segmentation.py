@@ -1,0 +1,141 @@
+"""Object masks for photos whose background is not plain: OpenCV's GrabCut.
+
+GrabCut (Rother et al. 2004, ``cv2.grabCut``) fits Gaussian-mixture colour models to the
+object and to the background and separates them with a graph cut, iterating. Nothing is
+downloaded: it needs no learned weights. Seeds: a band along the picture's border is
+background (the object is assumed not to touch the border), the rest starts as probable
+object; user strokes, when given, are hard object / background seeds. The cut runs on a
+copy at most ``GRABCUT_SIZE`` pixels a side (its cost grows with the pixel count) and the
+mask is resampled to the caller's resolution; the object is then the connected parts
+holding most of the mask, holes filled.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+GRABCUT_SIZE = 320  # pixels on the longer side of the copy the graph cut runs on
+ITERATIONS = 5
+BORDER = 0.03  # share of each side seeded as background
+CENTRE = 0.8  # initial object seeds lie within this ellipse (share of the half-sides)
+
+
+def grabcut_mask(
+    rgb: np.ndarray,
+    foreground: np.ndarray | None = None,
+    background: np.ndarray | None = None,
+    size: int = GRABCUT_SIZE,
+    iterations: int = ITERATIONS,
+) -> np.ndarray:
+    """Boolean object mask of an (H, W, 3) uint8 RGB picture.
+
+    ``foreground`` / ``background``: optional (H, W) boolean stroke masks, hard seeds.
+    """
+    import cv2
+
+    h, w = rgb.shape[:2]
+    r = min(1.0, size / max(h, w))
+    sw, sh = max(8, round(w * r)), max(8, round(h * r))
+    small = cv2.resize(np.ascontiguousarray(rgb[..., ::-1]), (sw, sh),
+                       interpolation=cv2.INTER_AREA)
+    by, bx = max(1, round(BORDER * sh)), max(1, round(BORDER * sw))
+    seeds = _initial_seeds(small, by, bx)
+    fg = _shrink(foreground, (sh, sw))
+    bg = _shrink(background, (sh, sw))
+    if bg is not None:
+        seeds[bg] = cv2.GC_BGD
+    if fg is not None:
+        seeds[fg] = cv2.GC_FGD
+    if not (seeds != cv2.GC_BGD).any():
+        return np.zeros((h, w), bool)
+    cv2.setRNGSeed(0)  # GrabCut's k-means initialisation: the same mask every time
+    bgd_model, fgd_model = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    try:
+        cv2.grabCut(small, seeds, None, bgd_model, fgd_model, iterations,
+                    cv2.GC_INIT_WITH_MASK)
+    except cv2.error:  # e.g. every seed on one side: no model for the other
+        return np.zeros((h, w), bool)
+    obj = (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
+    obj = _main_parts(obj, fg)
+    up = cv2.resize(obj.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR) >= 0.5
+    if foreground is not None:
+        up |= _fit(foreground, (h, w))
+    if background is not None:
+        up &= ~_fit(background, (h, w))
+    return ndimage.binary_fill_holes(up)
+
+
+def _initial_seeds(bgr: np.ndarray, by: int, bx: int) -> np.ndarray:
+    """GrabCut's starting labels: the border band is background; inside, pixels whose
+    colour the border's colours explain are probable background, the rest probable
+    object (all of the inside when that leaves almost nothing)."""
+    import cv2
+
+    h, w = bgr.shape[:2]
+    lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2Lab).astype(np.float32)
+    band = np.zeros((h, w), bool)
+    band[:by], band[-by:], band[:, :bx], band[:, -bx:] = True, True, True, True
+    border = lab[band]
+    k = min(8, len(border))
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
+    cv2.setRNGSeed(0)
+    _, _, centres = cv2.kmeans(border, k, None, criteria, 2, cv2.KMEANS_PP_CENTERS)
+    dist = np.full((h, w), np.inf, np.float32)
+    for c in centres:
+        dist = np.minimum(dist, np.linalg.norm(lab - c, axis=2))
+    threshold = max(12.0, 1.5 * float(np.percentile(dist[band], 95)))
+    # the object is taken to be near the centre: off-border colours outside the central
+    # CENTRE share of each side start as background too
+    yy, xx = np.ogrid[:h, :w]
+    central = ((2 * yy / (h - 1) - 1) ** 2 + (2 * xx / (w - 1) - 1) ** 2) <= CENTRE**2 * 2
+    seeds = np.where((dist > threshold) & central, cv2.GC_PR_FGD, cv2.GC_PR_BGD)
+    seeds = seeds.astype(np.uint8)
+    seeds[band] = cv2.GC_BGD
+    if (seeds == cv2.GC_PR_FGD).sum() < 0.01 * (~band).sum():
+        seeds[~band] = cv2.GC_PR_FGD
+    return seeds
+
+
+def _main_parts(obj: np.ndarray, fg: np.ndarray | None) -> np.ndarray:
+    """The object: the connected part with the best size x centrality score, the parts
+    near it of at least 10% of its size, and every part touched by a foreground stroke;
+    speckle (thinner than ~1% of the picture) removed first, holes filled."""
+    h, w = obj.shape
+    k = max(1, round(min(h, w) / 150))
+    obj = ndimage.binary_opening(obj, structure=np.ones((2 * k + 1, 2 * k + 1), bool))
+    labels, n = ndimage.label(obj, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return obj
+    idx = np.arange(1, n + 1)
+    sizes = ndimage.sum_labels(obj, labels, index=idx)
+    cy, cx = np.array(ndimage.center_of_mass(obj, labels, idx)).reshape(-1, 2).T
+    off = ((cy / h - 0.5) / 0.5) ** 2 + ((cx / w - 0.5) / 0.5) ** 2
+    best = int(np.argmax(sizes * np.exp(-2.0 * off)))
+    slices = ndimage.find_objects(labels)
+    by, bx = slices[best]
+    my, mx = round(0.03 * h), round(0.03 * w)  # "near": within 3% of the best's box
+    keep = np.zeros(n, bool)
+    for i, (sy, sx) in enumerate(slices):
+        near = (sy.start < by.stop + my and sy.stop > by.start - my
+                and sx.start < bx.stop + mx and sx.stop > bx.start - mx)
+        keep[i] = i == best or (near and sizes[i] >= 0.1 * sizes[best])
+    if fg is not None:
+        stroked = np.unique(labels[fg & obj])
+        keep[stroked[stroked > 0] - 1] = True
+    return ndimage.binary_fill_holes(np.concatenate([[False], keep])[labels])
+
+
+def _shrink(m: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray | None:
+    return None if m is None else _fit(m, shape)
+
+
+def _fit(m: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A stroke mask at ``shape``: a pixel is marked if any pixel it covers is."""
+    import cv2
+
+    m = np.asarray(m, dtype=bool)
+    if m.shape == shape:
+        return m
+    f = cv2.resize(m.astype(np.float32), (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+    return f > 0
