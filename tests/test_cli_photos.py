@@ -50,9 +50,7 @@ def test_segment_changes_the_input(photo, tiny_checkpoint, tmp_path):
 
 
 def test_bad_segment_choice_and_bad_inputs_folder(photo, tiny_checkpoint, tmp_path, capsys):
-    with pytest.raises(SystemExit) as info:
-        _run(photo, tiny_checkpoint, tmp_path / "o", "--segment", "magic")
-    assert info.value.code == 2
+    assert _run(photo, tiny_checkpoint, tmp_path / "o", "--segment", "magic") == 2
     assert "invalid choice: 'magic'" in capsys.readouterr().err
     afile = tmp_path / "afile"
     afile.write_text("x")
@@ -80,9 +78,7 @@ def test_segment_choices_are_the_library_modes():
 
 
 def test_render_accepts_segment(photo, tiny_checkpoint, tmp_path):
-    pytest.importorskip("pyvista")
-    with pytest.raises(SystemExit):
-        main(["render", photo, "--out", str(tmp_path / "r"), "--segment", "bogus"])
+    assert main(["render", photo, "--out", str(tmp_path / "r"), "--segment", "bogus"]) == 2
     from r2n2_viewer.cli import build_parser
 
     args = build_parser().parse_args(["render", photo, "--out", "x", "--segment", "grabcut"])
