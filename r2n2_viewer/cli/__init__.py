@@ -15,7 +15,8 @@ import sys
 
 from .common import CLIError, HelpFormatter
 
-COMMANDS = ("view", "reconstruct", "render", "convert", "synth", "pack", "train", "eval")
+COMMANDS = ("view", "reconstruct", "render", "convert", "synth", "import-sh3d", "pack", "train",
+            "eval")
 
 
 def _version() -> str:
@@ -33,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"r2n2 {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
-        importlib.import_module(f"{__name__}.{name}").register(sub)
+        importlib.import_module(f"{__name__}.{name.replace('-', '_')}").register(sub)
     return parser
 
 
