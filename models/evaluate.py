@@ -1,6 +1,10 @@
 """Evaluation with the paper's protocol: mean IoU at a threshold (0.4) per category and
 overall, for 1..K views. Each model gets K random views (seeded per model); its k-view
 result is step k of one sequence. Also the image-blind mean-shape baseline.
+
+Several thresholds (papers differ: 0.3, 0.4, 0.5) are scored from the same forward
+passes: the result is the first threshold's, with every threshold's under
+``by_threshold``. Split ``all`` takes every model (a test set with no training part).
 """
 
 from __future__ import annotations
@@ -65,6 +69,22 @@ def iter_split(
         yield row, images, voxels
 
 
+def _thresholds(threshold: float, thresholds: Iterable[float] | None) -> list[float]:
+    ts = [float(t) for t in thresholds] if thresholds else [float(threshold)]
+    for t in ts:
+        if not 0.0 < t < 1.0:
+            raise ValueError(f"threshold {t:g} must lie strictly between 0 and 1")
+    return list(dict.fromkeys(ts))
+
+
+def _with_thresholds(results: dict[float, dict[str, Any]]) -> dict[str, Any]:
+    """The first threshold's result, plus ``by_threshold`` when there are several."""
+    first = next(iter(results.values()))
+    if len(results) == 1:
+        return first
+    return {**first, "by_threshold": {f"{t:g}": r for t, r in results.items()}}
+
+
 @torch.inference_mode()
 def evaluate_items(
     net: R2N2,
@@ -75,13 +95,16 @@ def evaluate_items(
     batch_size: int = 8,
     progress: bool = True,
     total: int | None = None,
+    thresholds: Iterable[float] | None = None,
 ) -> dict[str, Any]:
-    """Mean IoU per category and overall for 1..max_views views."""
+    """Mean IoU per category and overall for 1..max_views views (at ``thresholds`` if
+    given, else at ``threshold``)."""
     from tqdm import tqdm
 
+    ts = _thresholds(threshold, thresholds)
     was_training = net.training
     net.eval()
-    per_cat: dict[str, list[np.ndarray]] = defaultdict(list)
+    per_cat: dict[float, dict[str, list[np.ndarray]]] = {t: defaultdict(list) for t in ts}
     buf: list[Item] = []
 
     def flush() -> None:
@@ -89,11 +112,11 @@ def evaluate_items(
         seq = torch.from_numpy(np.stack([b[1][:max_views] for b in buf], 1)).to(device)
         gt = torch.from_numpy(np.stack([b[2] for b in buf])).to(device).bool()
         logits = net(seq, every_step=True)  # (K, N, 2, 32, 32, 32)
-        ious = torch.stack(
-            [iou(R2N2.probabilities(lg) >= threshold, gt) for lg in logits], 1
-        )
-        for c, row in zip(cats, ious.cpu().numpy(), strict=True):
-            per_cat[c].append(row)
+        probs = [R2N2.probabilities(lg) for lg in logits]
+        for t in ts:
+            ious = torch.stack([iou(p >= t, gt) for p in probs], 1)
+            for c, row in zip(cats, ious.cpu().numpy(), strict=True):
+                per_cat[t][c].append(row)
         buf.clear()
 
     bar = tqdm(items, total=total, desc="eval", disable=not progress)
@@ -106,7 +129,7 @@ def evaluate_items(
     if buf:
         flush()
     net.train(was_training)
-    return summarise(per_cat, threshold)
+    return _with_thresholds({t: summarise(per_cat[t], t) for t in ts})
 
 
 def summarise(per_cat: dict[str, list[np.ndarray]], threshold: float) -> dict[str, Any]:
@@ -138,11 +161,13 @@ def evaluate(
     limit: int | None = None,
     device: str | torch.device = "cpu",
     progress: bool = True,
+    thresholds: Iterable[float] | None = None,
 ) -> dict[str, Any]:
-    """The paper's protocol on a ShapeNet-format dataset root."""
+    """The paper's protocol on a ShapeNet-format dataset root (split train, test or all)."""
     items = iter_split(root, split, max_views, seed, limit)
     return evaluate_items(
-        net, items, max_views, threshold, device, progress=progress, total=limit
+        net, items, max_views, threshold, device, progress=progress, total=limit,
+        thresholds=thresholds,
     )
 
 
@@ -167,24 +192,39 @@ def evaluate_mean_shape(
     max_views: int = 5,
     threshold: float = 0.4,
     limit: int | None = None,
+    thresholds: Iterable[float] | None = None,
 ) -> dict[str, Any]:
     """IoU of the thresholded per-category mean training shape: the same for any number
-    of views, since it ignores the images."""
+    of views, since it ignores the images. (The mean comes from the training split, so
+    with split ``all`` the evaluated models include the ones it was made from.)"""
     from .data.shapenet import dataset_categories
 
+    ts = _thresholds(threshold, thresholds)
     names = dataset_categories(root)
-    means = {c: torch.from_numpy(m >= threshold)[None] for c, m in mean_shapes(root).items()}
-    per_cat: dict[str, list[np.ndarray]] = defaultdict(list)
-    for m in _split_records(root, split, limit):
-        c = names.get(m.synset, m.synset)
-        if c not in means:
-            continue
-        gt = torch.from_numpy(read_binvox(m.voxel_path))[None]
-        per_cat[c].append(np.full(max_views, float(iou(means[c], gt)[0])))
-    return summarise(per_cat, threshold)
+    shapes = mean_shapes(root)
+    results = {}
+    for t in ts:
+        means = {c: torch.from_numpy(m >= t)[None] for c, m in shapes.items()}
+        per_cat: dict[str, list[np.ndarray]] = defaultdict(list)
+        for m in _split_records(root, split, limit):
+            c = names.get(m.synset, m.synset)
+            if c not in means:
+                continue
+            gt = torch.from_numpy(read_binvox(m.voxel_path))[None]
+            per_cat[c].append(np.full(max_views, float(iou(means[c], gt)[0])))
+        results[t] = summarise(per_cat, t)
+    return _with_thresholds(results)
 
 
 # --- reporting -----------------------------------------------------------------------
+def format_tables(result: dict[str, Any], baseline: dict[str, Any] | None = None) -> str:
+    """One per-category table per threshold (one table when a single threshold ran)."""
+    if "by_threshold" not in result:
+        return format_table(result, baseline)
+    base_by = (baseline or {}).get("by_threshold", {})
+    return "\n\n".join(format_table(r, base_by.get(t)) for t, r in result["by_threshold"].items())
+
+
 def format_table(result: dict[str, Any], baseline: dict[str, Any] | None = None) -> str:
     k = len(result["overall"])
     head = f"{'category':<14}" + "".join(f"{i:>8}" for i in range(1, k + 1))

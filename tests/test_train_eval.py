@@ -235,3 +235,43 @@ def test_eval_rows_can_group_models_differently(tiny_data, tiny_net):
     )
     assert chairs["per_category"]["chair"] == pytest.approx(by_cat["per_category"]["chair"])
     assert list(chairs["per_category"]) == ["chair"]
+
+
+def test_eval_split_all_and_several_thresholds(tiny_data, tiny_net, tiny_checkpoint, tmp_path,
+                                                capsys):
+    """--split all takes every model; --thresholds gives one per-category table each, the
+    same numbers as separate single-threshold runs."""
+    import json
+
+    from r2n2_viewer.cli import main
+    from r2n2_viewer.models.evaluate import evaluate
+
+    both = evaluate(tiny_net, tiny_data, "all", 2, thresholds=[0.3, 0.5], progress=False)
+    assert both["models"] == 10  # 5 per category, no split
+    assert both["threshold"] == 0.3 and set(both["by_threshold"]) == {"0.3", "0.5"}
+    for t in (0.3, 0.5):
+        single = evaluate(tiny_net, tiny_data, "all", 2, threshold=t, progress=False)
+        assert "by_threshold" not in single
+        for cat, row in single["per_category"].items():
+            assert both["by_threshold"][f"{t:g}"]["per_category"][cat] == pytest.approx(row)
+    test_only = evaluate(tiny_net, tiny_data, "test", 2, progress=False)
+    assert test_only["models"] == 2
+    out = tmp_path / "r.json"
+    rc = main(["eval", "--weights", tiny_checkpoint, "--data", str(tiny_data), "--split", "all",
+               "--max-views", "2", "--thresholds", "0.3,0.4,0.5", "--baseline", "mean-shape",
+               "--json", str(out), "--device", "cpu"])
+    text = capsys.readouterr().out
+    assert rc == 0
+    for t in ("0.3", "0.4", "0.5"):
+        assert f"mean IoU at threshold {t} by number of views" in text
+    assert text.count("chair ") == 3 and text.count("(10 models)") == 3
+    saved = json.loads(out.read_text())
+    assert saved["split"] == "all" and set(saved["by_threshold"]) == {"0.3", "0.4", "0.5"}
+    assert set(saved["baseline_mean_shape"]["by_threshold"]) == {"0.3", "0.4", "0.5"}
+    rc = main(["eval", "--weights", tiny_checkpoint, "--data", str(tiny_data),
+               "--thresholds", "0.3,x"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--thresholds" in err and "Traceback" not in err
+    rc = main(["eval", "--weights", tiny_checkpoint, "--data", str(tiny_data),
+               "--thresholds", "0.3,1.5"])
+    assert rc == 2 and "--thresholds" in capsys.readouterr().err

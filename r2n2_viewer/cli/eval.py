@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from .common import CLIError, add_command, model_options, positive_int
+from .common import CLIError, add_command, model_options, positive_int, threshold
+
+
+def threshold_list(text: str) -> list[float]:
+    """Comma-separated occupancy thresholds, each strictly between 0 and 1."""
+    parts = [t.strip() for t in text.split(",") if t.strip()]
+    if not parts:
+        raise argparse.ArgumentTypeError("give thresholds like 0.3,0.4,0.5")
+    return [threshold(t) for t in parts]
 
 
 def register(sub) -> None:
@@ -16,7 +24,11 @@ def register(sub) -> None:
         "one sequence of K random (seeded) views.",
     )
     p.add_argument("--data", required=True, help="dataset root")
-    p.add_argument("--split", default="test", choices=["train", "test"], help="which split")
+    p.add_argument("--split", default="test", choices=["train", "test", "all"],
+                   help="which split; all: every model (a set with no training part)")
+    p.add_argument("--thresholds", type=threshold_list, metavar="T1,T2,...",
+                   help="several thresholds, one per-category table each, e.g. 0.3,0.4,0.5 "
+                   "(the first is the result's main one; replaces --threshold)")
     p.add_argument("--max-views", type=positive_int, default=5, help="K: views per model")
     p.add_argument("--seed", type=int, default=0, help="seed of the view orders")
     p.add_argument("--limit", type=positive_int, help="evaluate at most this many models")
@@ -37,14 +49,16 @@ def run(args: argparse.Namespace) -> int:
     device = pick_device(args.device)
     net, meta = load_model(args.weights, device)
     result = ev.evaluate(net, args.data, args.split, args.max_views, args.threshold,
-                         args.seed, args.limit, device)
+                         args.seed, args.limit, device, thresholds=args.thresholds)
     result["weights"] = str(args.weights)
+    result["split"] = args.split
     baseline = None
     if args.baseline == "mean-shape":
         baseline = ev.evaluate_mean_shape(args.data, args.split, args.max_views,
-                                          args.threshold, args.limit)
+                                          args.threshold, args.limit,
+                                          thresholds=args.thresholds)
         result["baseline_mean_shape"] = baseline
-    print(ev.format_table(result, baseline))
+    print(ev.format_tables(result, baseline))
     if args.json:
         ev.write_json(args.json, result)
         print(f"wrote {args.json}")
