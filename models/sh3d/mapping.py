@@ -91,7 +91,15 @@ EXCLUDED_WORDS = [
 ]
 
 # (library, piece id) -> (category or "excluded", reason): decisions from the renders.
-OVERRIDES: dict[tuple[str, str], tuple[str, str]] = {}
+OVERRIDES: dict[tuple[str, str], tuple[str, str]] = {
+    ("sweethome3d.jar", "eTeks#bedsideTable"): ("table", "open bedside table on legs"),
+    ("sweethome3d.jar", "eTeks#tvUnit"): (EXCLUDED, "a TV on a stand: display and cabinet"),
+    ("BlendSwap-CC-0.sh3f", "Blend Swap CC-0#islandExtension"):
+        (EXCLUDED, "worktop extension, no cabinet"),
+    ("KatorLegaz.sh3f", "Kator Legaz#fluorescent"): (EXCLUDED, "light bar, no lamp shape"),
+    ("KatorLegaz.sh3f", "Kator Legaz#wall-lamp-artwork"):
+        (EXCLUDED, "light bar, no lamp shape"),
+}
 
 
 @dataclass
