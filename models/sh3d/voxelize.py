@@ -58,9 +58,20 @@ def fill_from_outside(surface: np.ndarray, close: int = 1) -> np.ndarray:
     return filled[sl] | surface
 
 
+def enclosed_along_axes(surface: np.ndarray) -> np.ndarray:
+    """Cells with surface on both sides along each of the three axes."""
+    out = np.ones(surface.shape, bool)
+    for ax in range(surface.ndim):
+        before = np.cumsum(surface, axis=ax) > 0
+        after = np.flip(np.cumsum(np.flip(surface, ax), axis=ax), ax) > 0
+        out &= before & after
+    return out
+
+
 def solid_voxels(triangles: np.ndarray, extent: np.ndarray, res: int = RES,
                  close: int = 1) -> np.ndarray:
     """Solid bool [x, y, z] grid of a normalised mesh (bounding box centred at the origin);
     the grid cube's side is the largest extent, as :mod:`models.synth` does."""
     side = float(np.max(extent))
-    return fill_from_outside(surface_voxels(triangles, side, res), close)
+    surface = surface_voxels(triangles, side, res)
+    return fill_from_outside(surface, close) | enclosed_along_axes(surface)
