@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..synth.render import IMAGE_SIZE, camera_pose, parse_metadata_line
+from ..config import RENDER_SIZE
+from ..synth.render import camera_pose, parse_metadata_line
 from .mesh import PieceMesh
 
 
@@ -29,7 +30,7 @@ def group_polydata(triangles: np.ndarray, uvs: np.ndarray | None):
 class TexturedRenderer:
     """Off-screen renderer for :class:`PieceMesh` objects (reused for many pieces)."""
 
-    def __init__(self, image_size: int = IMAGE_SIZE, multi_samples: int = 4):
+    def __init__(self, image_size: int = RENDER_SIZE, multi_samples: int = 4):
         import pyvista as pv
 
         self.plotter = pv.Plotter(off_screen=True, window_size=(image_size, image_size))
