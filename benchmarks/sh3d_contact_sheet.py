@@ -15,7 +15,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from r2n2_viewer.models.synth.render import camera_pose, parse_metadata_line
+from r2n2_viewer.models.synth.render import (
+    camera_pose,
+    parse_metadata_line,
+    prefer_egl_without_display,
+)
 from r2n2_viewer.models.voxels import decode_binvox
 
 
@@ -44,6 +48,7 @@ def contact_sheet(data: Path, out: Path, tile: int = 72, every: int = 1,
                   categories: list[str] | None = None, cols: int = 8) -> None:
     import pyvista as pv
 
+    prefer_egl_without_display()
     meta = json.loads((data / "sh3d.json").read_text())
     objs = [o for o in meta["objects"] if not categories or o["category"] in categories]
     objs = sorted(objs, key=lambda o: (o["category"], o["name"]))[::every]

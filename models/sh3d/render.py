@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..config import RENDER_SIZE
-from ..synth.render import camera_pose, parse_metadata_line
+from ..synth.render import camera_pose, parse_metadata_line, prefer_egl_without_display
 from .mesh import PieceMesh
 
 
@@ -33,6 +33,7 @@ class TexturedRenderer:
     def __init__(self, image_size: int = RENDER_SIZE, multi_samples: int = 4):
         import pyvista as pv
 
+        prefer_egl_without_display()
         self.plotter = pv.Plotter(off_screen=True, window_size=(image_size, image_size))
         self.plotter.ren_win.SetMultiSamples(multi_samples)
         self.plotter.set_background("white")
