@@ -32,12 +32,16 @@ def main(argv: list[str] | None = None) -> int:
     images = [str(p) for p in demo.images[:2]] if demo else []
     w = MainWindow(weights=str(Path(tmp.name) / "missing.safetensors"), device="cpu",
                    settings=settings, images=images, autoload_demo=False)
-    w.resize(1200, 780)
+    w.resize(1280, 860)
     w.show()
 
     def shoot() -> None:
-        if w.busy_now or not w.errors.showing:
+        if w.busy_now or not w.errors.showing or not w.viewport.started:
             QTimer.singleShot(200, shoot)
+            return
+        if not getattr(shoot, "settled", False):  # one more moment for the first frame
+            shoot.settled = True
+            QTimer.singleShot(800, shoot)
             return
         screen = app.primaryScreen().grabWindow(0)  # the window and its message box
         frame = w.frameGeometry()

@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dataset-model", help="ShapeNet-format model folder")
     ap.add_argument("--demo", help="demo name (default: the one opened at start)")
     ap.add_argument("--out", default=str(HERE))
-    ap.add_argument("--size", default="1200x780", help="window size (default 1200x780)")
+    ap.add_argument("--size", default="1280x860", help="window size (default 1280x860)")
     ap.add_argument("--only", help="comma-separated file names of SHOTS to take")
     args = ap.parse_args(argv)
 

@@ -32,7 +32,7 @@ from .worker import Snapshot, Worker
 
 MIN_SIZE = (960, 600)  # every control stays usable down to this (the panel scrolls)
 THRESHOLD_DEBOUNCE_MS = 120
-NO_MODEL = "No model loaded: File \u2192 Use the bundled model, or Open weights\u2026"
+NO_MODEL = "No model loaded: File > Use the bundled model, or Open weights..."
 
 
 class MainWindow(QMainWindow):

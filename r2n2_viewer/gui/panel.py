@@ -79,6 +79,7 @@ class SidePanel(QScrollArea):
         body = QWidget(self)
         lay = QVBoxLayout(body)
         lay.setContentsMargins(0, 0, 4, 0)
+        lay.setSpacing(4)
         lay.addWidget(self._display_box(body))
         lay.addWidget(self._threshold_box(body))
         info = QGroupBox("This step", body)
@@ -173,9 +174,8 @@ class SidePanel(QScrollArea):
         self.overlay_boxes["truth"].setEnabled(s.truth_available)
         for widget in (self.mode_box, self.threshold_slider, *self.overlay_boxes.values()):
             widget.blockSignals(False)
-        self.reset_button.setEnabled(
-            (s.mode, s.threshold, s.overlays)
-            != (DEFAULTS.mode, DEFAULTS.threshold, DEFAULTS.overlays))
+        # offered only while something differs from a fresh start (also in the View menu)
+        self.reset_button.setVisible(not s.at_defaults())
         self._refresh()
 
     def _refresh(self) -> None:

@@ -142,10 +142,19 @@ class ViewState(QObject):
         self.update(camera=preset)
         self.cameraRequested.emit(self.camera)
 
+    def _default_overlays(self) -> frozenset[str]:
+        # a fresh start shows the ground truth whenever there is one
+        return DEFAULTS.overlays | ({"truth"} if self.truth_available else set())
+
     def reset_view_settings(self) -> None:
         """Mode, threshold and overlays back to a fresh start's."""
         self.update(mode=DEFAULTS.mode, threshold=DEFAULTS.threshold,
-                    overlays=DEFAULTS.overlays)
+                    overlays=self._default_overlays())
+
+    def at_defaults(self) -> bool:
+        """True when mode, threshold and overlays are a fresh start's."""
+        return (self.mode, self.threshold, self.overlays) == (
+            DEFAULTS.mode, DEFAULTS.threshold, self._default_overlays())
 
     # --- derived --------------------------------------------------------------------
     def layers(self) -> list[str]:

@@ -102,3 +102,13 @@ def test_nonsense_settings_are_dropped(qapp, tmp_path):
     s = ViewState()
     assert view_settings.restore(s, ini) == ""
     assert (s.threshold, s.mode) == (DEFAULTS.threshold, DEFAULTS.mode)
+
+
+def test_reset_keeps_the_ground_truth_a_fresh_start_shows(qapp):
+    s = ViewState()
+    s.update(truth_available=True, overlays={"truth"})
+    assert s.at_defaults()
+    s.update(overlays={"truth", "gates"}, mode="points")
+    assert not s.at_defaults()
+    s.reset_view_settings()
+    assert s.overlays == {"truth"} and s.mode == "cubes" and s.at_defaults()

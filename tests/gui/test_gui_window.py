@@ -274,10 +274,10 @@ def test_remembered_threshold_is_shown_and_can_be_reset(qtbot, make_window, ckpt
     assert w.state.threshold == 0.79 and w.worker.jobs.threshold == 0.79
     assert "0.79" in w.statusBar().currentMessage()
     assert "default 0.40" in w.panel.threshold_label.text()
-    assert w.panel.reset_button.isEnabled()
+    assert w.panel.reset_button.isVisibleTo(w.panel)
     w.actions["reset_view_settings"].trigger()
     assert w.state.threshold == 0.4 and "default" not in w.panel.threshold_label.text()
-    assert not w.panel.reset_button.isEnabled()
+    assert not w.panel.reset_button.isVisibleTo(w.panel)
 
 
 def test_closing_while_a_job_is_stuck_neither_freezes_nor_crashes(qtbot, make_window, ckpt,
