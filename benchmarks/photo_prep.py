@@ -53,10 +53,12 @@ def make_photo(path: Path, size: tuple[int, int], fmt: str) -> None:
     arr = np.clip(arr.astype(np.int16) + noise, 0, 255).astype(np.uint8)
     del noise
     out = Image.fromarray(arr)
+    tmp = path.with_name(path.name + ".part")
     if fmt == "JPEG":
-        out.save(path, quality=90)
+        out.save(tmp, format="JPEG", quality=90)
     else:
-        out.save(path, compress_level=1)
+        out.save(tmp, format="PNG", compress_level=1)
+    tmp.replace(path)  # a half-written photo is never measured
 
 
 def _rss_kb(field: str) -> int:

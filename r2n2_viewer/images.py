@@ -350,11 +350,9 @@ class _Picture:
         return im
 
     def full(self) -> Image.Image:
+        """The whole picture decoded (once: reading a PNG's EXIF may already have)."""
         if self._full is None:
-            if self._open is None:
-                self._full = self._load(self.stored)
-            else:
-                self._full = self._load(self._open())
+            self._full = self._load(self.stored)
         return self._full
 
     def decoded_at(self, factor: float) -> Image.Image:
