@@ -13,7 +13,7 @@ finds the object; reported:
   cost of photo framing from the cost of the cluttered background).
 
 Failure cases (mask IoU < 0.9) are saved as pictures (photo | found mask | network input)
-under --out.
+under --out, with montage.png: the best, median and worst composites side by side.
 
     nice -n 10 python benchmarks/segmentation.py --data DATA --backgrounds BGDIR \\
         --out /tmp/seg [--views 3] [--limit 40] [--weights default]
@@ -105,6 +105,39 @@ def failure_picture(photo: Image.Image, mask: np.ndarray, view: np.ndarray, iou_
     del iou_
 
 
+def thumbnail(photo: Image.Image, mask: np.ndarray, view: np.ndarray, h: int = 120
+              ) -> Image.Image:
+    """photo | photo with the background found painted magenta | network input."""
+    w = round(photo.width * h / photo.height)
+    left = photo.convert("RGB").resize((w, h), Image.Resampling.BILINEAR)
+    m = Image.fromarray((mask > 0.5).astype(np.uint8) * 255).resize((w, h))
+    tint = Image.composite(left, Image.new("RGB", (w, h), (255, 0, 255)), m)
+    sheet = Image.new("RGB", (2 * w + h + 8, h), (255, 255, 255))
+    sheet.paste(left, (0, 0))
+    sheet.paste(tint, (w + 4, 0))
+    sheet.paste(to_pil(view).resize((h, h), Image.Resampling.BILINEAR), (2 * w + 8, 0))
+    return sheet
+
+
+def montage(items: list[tuple[float, Image.Image]], path: Path, rows: int = 6) -> None:
+    """Two columns: the best, median and worst composites by mask IoU, labelled."""
+    from PIL import ImageDraw
+
+    items = sorted(items, key=lambda t: -t[0])
+    n = len(items)
+    picks = [items[i] for i in sorted({0, 1, n // 3, n // 2, (2 * n) // 3, n - 4, n - 3,
+                                       n - 2, n - 1, 2, n // 2 + 1, n - 5}) if 0 <= i < n]
+    picks = picks[: 2 * rows]
+    tw, th = picks[0][1].size
+    sheet = Image.new("RGB", (2 * tw + 12, (th + 18) * ((len(picks) + 1) // 2)), "white")
+    d = ImageDraw.Draw(sheet)
+    for k, (score, im) in enumerate(picks):
+        x, y = (k % 2) * (tw + 12), (k // 2) * (th + 18)
+        sheet.paste(im, (x, y + 16))
+        d.text((x + 2, y + 2), f"mask IoU {score:.2f}", fill="black")
+    sheet.save(path, optimize=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", required=True, help="ShapeNet-format dataset root")
@@ -144,6 +177,7 @@ def main() -> None:
     recon: dict[str, list[list[float]]] = {"rendering": [], "plain photo": [], "cluttered": []}
     per_cat: dict[str, list[float]] = defaultdict(list)
     failures = 0
+    thumbs: list[tuple[float, Image.Image]] = []
     for rec in records:
         truth_vox = read_binvox(rec.voxel_path)
         seq = {"rendering": [], "plain photo": [], "cluttered": []}
@@ -160,6 +194,7 @@ def main() -> None:
             m_iou = mask_iou(prep.mask > 0.5, truth)
             mask_ious.append(m_iou)
             per_cat[names.get(rec.synset, rec.synset)].append(m_iou)
+            thumbs.append((m_iou, thumbnail(photo, prep.mask, prep.view)))
             if m_iou < 0.9:
                 failures += 1
                 failure_picture(photo, prep.mask, prep.view, m_iou,
@@ -179,6 +214,7 @@ def main() -> None:
               + ", ".join(f"{k} {recon[k][-1][-1]:.3f}" for k in recon), flush=True)
 
     n = len(mask_ious)
+    montage(thumbs, out / "montage.png")
     print(f"\n{len(records)} models x {args.views} views = {n} composites on "
           f"{len(bgs)} backgrounds; segment={args.segment}; methods used: {dict(methods)}")
     print(f"mask IoU: mean {np.mean(mask_ious):.3f}, median {np.median(mask_ious):.3f}, "

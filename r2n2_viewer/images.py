@@ -48,7 +48,6 @@ import re
 import stat
 import time
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -280,7 +279,6 @@ class _Picture:
     def _start(self, source: Any) -> None:
         name = self.name
         if isinstance(source, Image.Image):
-            self._open: Callable[[], Image.Image] | None = None
             im = source
         else:
             if isinstance(source, (str, os.PathLike)):
@@ -291,7 +289,6 @@ class _Picture:
                 self._file = io.BytesIO(bytes(source))
             else:
                 raise TypeError(f"cannot read a view from {type(source).__name__}")
-            self._open = self._reopen
             im = self._reopen()
         w, h = im.size
         if w < 1 or h < 1:
@@ -303,7 +300,7 @@ class _Picture:
         self.orientation = _orientation(im)
         self.size = (h, w) if self.orientation in (5, 6, 7, 8) else (w, h)
         self.stored = im
-        self.is_jpeg = im.format == "JPEG" and self._open is not None
+        self.is_jpeg = im.format == "JPEG" and self._file is not None
         self.is_rendering = self.size == (RENDER_SIZE, RENDER_SIZE) and _has_alpha(im)
 
     def __enter__(self) -> _Picture:
@@ -313,9 +310,11 @@ class _Picture:
         self.close()
 
     def close(self) -> None:
+        """Close the file and drop the decoded pixels at once (not at the next GC)."""
         if self._file is not None:
             self._file.close()
             self._file = None
+        self._full = self.stored = None  # type: ignore[assignment]
 
     def _reopen(self) -> Image.Image:
         assert self._file is not None
@@ -359,7 +358,7 @@ class _Picture:
         """A decode of at least 1/``factor`` of the full resolution (JPEG: draft scale)."""
         if self._full is not None or not self.is_jpeg or factor < 2:
             return self.full()
-        im = self._open()  # type: ignore[misc]
+        im = self._reopen()
         w, h = im.size
         k = 1
         while k < 8 and k * 2 <= factor:
