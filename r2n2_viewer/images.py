@@ -16,7 +16,8 @@ simple wrapper returning only the input. Paths are chosen from the picture itsel
   morphological opening, holes filled); ``grabcut`` - OpenCV's GrabCut (colour models of
   object and background, graph cut), seeded by the border and by optional stroke masks;
   ``none`` - the whole picture is the object; ``auto`` (default) - ``plain`` when the
-  border is uniform, else ``grabcut``. Pixels outside the object become the background.
+  border is uniform, else ``grabcut`` (falling back to ``plain``, then ``none``, when
+  GrabCut keeps nothing). Pixels outside the object become the background.
 
 The last two are then framed like a ShapeNet rendering: the object's bounding box is
 centred in a 137x137 canvas of background colour with its longer side filling
@@ -467,6 +468,10 @@ def _segment(work: Image.Image, s: PrepSettings, name: str) -> tuple[np.ndarray,
         from .segmentation import grabcut_mask
 
         mask = grabcut_mask(rgb, fg, bgs)
+        if not mask.any() and s.segment == "auto":  # nothing separable: fall back
+            mask, method = plain_mask(rgb, s.tolerance), "plain"
+            if not mask.any():
+                return np.ones((h, w), np.float32), "none"
         if not mask.any():
             raise ImageError(f"{name}: no object found (the segmentation kept no pixel); "
                              "mark the object with foreground strokes or use --segment none")
