@@ -22,11 +22,19 @@ from r2n2_viewer.models.synth.generate import (
     generate,
     make_object,
     model_id,
+    object_look,
     object_voxels,
-    palette,
     sample_views,
 )
-from r2n2_viewer.models.synth.render import FOV_DEG, MAX_DISTANCE, camera_pose, project_points
+from r2n2_viewer.models.synth.materials import Light, material
+from r2n2_viewer.models.synth.render import (
+    FOV_DEG,
+    MAX_DISTANCE,
+    Renderer,
+    camera_pose,
+    project_points,
+)
+from r2n2_viewer.models.synth.shapes import box, build_meshes
 from r2n2_viewer.models.voxels import decode_binvox, read_binvox
 
 VIEWS = 6
@@ -138,7 +146,7 @@ def test_silhouettes_match_voxels_every_category(synth):
         b = decode_binvox(vox.read_bytes())
         lines = (rdir / "rendering_metadata.txt").read_text().splitlines()
         for i, line in enumerate(lines):
-            alpha = np.asarray(Image.open(rdir / f"{i:02d}.png"))[..., 3] > 127
+            alpha = np.asarray(Image.open(rdir / f"{i:02d}.png"))[..., 3] > 0
             ratio = float(line.split()[3])
             vpx = b.scale / 32 * 68.5 / np.tan(np.radians(FOV_DEG / 2)) / (ratio * MAX_DISTANCE)
             tol = int(np.ceil(vpx))
@@ -199,46 +207,124 @@ def test_asymmetric_options_every_category():
     assert 0.3 < asym / total < 0.6
 
 
-# Objects (seed 0, index 0..23) of each category as GENERATOR_VERSION 2 draws them. A dataset
+# Objects (seed 0, index 0..23) of each category as GENERATOR_VERSION 3 draws them. A dataset
 # and every model trained on it are tied to one generator: if this fails because objects
 # were changed on purpose, bump GENERATOR_VERSION and record the new fingerprints.
-FINGERPRINTS_V2 = {
-    "airplane": "9d225fe62d55ce62", "bench": "f326ec714f46f2ea", "cabinet": "20893a48f90e797d",
-    "car": "5416f10cdf975845", "chair": "98b54b3e0d206c8a", "display": "84e7d5ca3fcbf8f5",
-    "lamp": "5247bfcc6e550bf0", "loudspeaker": "77ad052220616419", "rifle": "0e48a0b5ad1c9a1d",
-    "sofa": "ece8116b47781858", "table": "5cab283d8b4cd125", "telephone": "d939774fcdd6f76e",
-    "watercraft": "4a658617f7c73399",
+FINGERPRINTS_V3 = {
+    "airplane": "fc83db09a67981ee", "bench": "558bb7910aadacb0", "cabinet": "87a4d3f9b1ca8131",
+    "car": "22e5b9d89e2fec8a", "chair": "a9bdbb245044bceb", "display": "4e797a3628758237",
+    "lamp": "7f8cd04ac9ea2d33", "loudspeaker": "d2f947b8d975dc35", "rifle": "54d5de7c982f26ac",
+    "sofa": "d5ef4a5d57bb024c", "table": "ba2c9d7c09090671", "telephone": "39544e21d35f71bf",
+    "watercraft": "41d370517726771f",
 }
 
 
 def _fingerprint(synset: str, objects: int = 24) -> str:
-    """Shape parts, tags, cameras and colours of objects 0..objects-1; voxels of object 0."""
+    """Shape parts, tags, cameras, materials and lights of objects 0..objects-1; voxels and
+    the main texture of object 0."""
     h = hashlib.sha256()
     for i in range(objects):
         obj, rng = build_object(0, synset, i)
         h.update(json.dumps(obj.tags, sort_keys=True).encode())
         for part in obj.parts:
             h.update(part.kind.encode() + bytes([part.tone]))
-            for a in (part.center, part.rot, part.size, part.points):
+            for a in (part.center, part.rot, part.size, part.points, part.radius):
                 if a is not None:
                     h.update(np.round(np.asarray(a, float), 5).tobytes())
         h.update("\n".join(sample_views(rng, 2)).encode())
-        h.update(np.round(palette(rng)).astype(np.uint8).tobytes())
+        look = object_look(synset, rng)
+        for m in look.materials:
+            h.update(m.kind.encode() + str(m.texture_seed).encode())
+            h.update(np.round([*m.rgb, m.ambient, m.diffuse, m.specular, m.specular_power,
+                               m.opacity], 4).tobytes())
+        for li in look.lights:
+            h.update(np.round([*li.direction, *li.rgb, li.intensity, li.camera], 4).tobytes())
+        h.update(np.round(look.uv_scale, 4).tobytes())
         if i == 0:
             h.update(np.packbits(object_voxels(obj)).tobytes())
+            h.update(look.materials[0].texture().tobytes())
     return h.hexdigest()[:16]
 
 
 def test_generator_version_fingerprint():
-    assert GENERATOR_VERSION == 2
+    assert GENERATOR_VERSION == 3
     found = {CATEGORIES[s]: _fingerprint(s) for s in sorted(CATEGORIES)}
-    changed = sorted(k for k, v in FINGERPRINTS_V2.items() if found[k] != v)
+    changed = sorted(k for k, v in FINGERPRINTS_V3.items() if found[k] != v)
     assert not changed, f"objects of {changed} changed: bump GENERATOR_VERSION"
+    assert sorted(FINGERPRINTS_V3) == sorted(found)
+
+
+def test_fingerprint_sees_a_change_of_material(monkeypatch):
+    """The fingerprint covers appearance, not only shape: a different texture pattern or
+    finish must change it."""
+    import r2n2_viewer.models.synth.materials as mat
+
+    before = _fingerprint("03001627", objects=2)
+    monkeypatch.setitem(mat._FINISH, "wood", (0.25, 0.8, (0.05, 0.31), (8, 30)))
+    monkeypatch.setitem(mat._FINISH, "fabric", (0.3, 0.85, (0.0, 0.06), (4, 8)))
+    monkeypatch.setitem(mat._FINISH, "leather", (0.25, 0.8, (0.15, 0.41), (10, 25)))
+    monkeypatch.setitem(mat._FINISH, "plastic", (0.25, 0.75, (0.2, 0.51), (15, 40)))
+    monkeypatch.setitem(mat._FINISH, "metal", (0.2, 0.6, (0.5, 0.91), (30, 90)))
+    assert _fingerprint("03001627", objects=2) != before
+
+
+def _top_view(kind: str, seed: int = 1) -> np.ndarray:
+    """A 1 x 0.05 x 1 slab of one material seen from above, lit evenly, no specular."""
+    rng = np.random.default_rng(seed)
+    mat = material(kind, rng, rgb=np.array([0.7, 0.5, 0.3]))
+    mat.specular = 0.0
+    meshes = build_meshes([box((0, 0, 0), (1, 0.05, 1))], rng, np.zeros(3), 0.9, 3.0)
+    r = Renderer()
+    try:
+        light = Light(np.array([0.0, -1.0, 0.0]), np.ones(3), 1.0)
+        img = r.render_scene([(meshes[0], mat)], [light], [f"30 80 0 0.8 {FOV_DEG}"])[0]
+    finally:
+        r.close()
+    return img
+
+
+def test_textures_vary_inside_a_flat_face():
+    """Version 3 textures: on one flat, evenly lit face, wood and fabric pixels vary and
+    plastic (near-uniform) hardly does; the colour follows the material's base colour."""
+    stds = {}
+    for kind in ("wood", "fabric", "plastic"):
+        img = _top_view(kind)
+        inner = ndimage.binary_erosion(img[..., 3] == 255, iterations=6)
+        assert inner.sum() > 2000
+        rgb = img[..., :3][inner].astype(float)
+        stds[kind] = float(rgb.std(axis=0).mean())
+        assert rgb.mean(0)[0] > rgb.mean(0)[2]  # reddish base colour, not grey
+    assert stds["wood"] > 6 and stds["fabric"] > 6, stds
+    assert stds["plastic"] < 0.5 * min(stds["wood"], stds["fabric"]), stds
+
+
+def test_glass_table_top_translucent_in_images_solid_in_voxels():
+    table = next(s for s, n in CATEGORIES.items() if n == "table")
+    for i in range(60):
+        obj, rng = build_object(0, table, i)
+        if obj.tags["variant"].endswith("glass") and obj.tags["variant"].startswith("rect"):
+            break
+    else:
+        pytest.fail("no glass table among 60")
+    look = object_look(table, rng)
+    assert look.materials[4].opacity < 0.5
+    meshes = build_meshes(obj.parts, rng, obj.offset, obj.scale, look.uv_scale)
+    r = Renderer()
+    try:
+        img = r.render_scene([(m, look.materials[k]) for k, m in meshes.items()],
+                             look.lights, [f"300 60 0 0.9 {FOV_DEG}"])[0]
+    finally:
+        r.close()
+    a = img[..., 3].astype(int)
+    assert ((a > 20) & (a < 160)).sum() > 1000  # the top: see-through, not background
+    occ = object_voxels(obj)
+    top = occ[:, np.flatnonzero(occ.any((0, 2)))[-1], :]
+    assert top.mean() > 0.3  # the glass slab fills the grid's top layer in the voxels
 
 
 def test_refuses_to_extend_a_dataset_of_another_version(tmp_path, synth):
     assert json.loads((synth / "synth.json").read_text())["generator_version"] == GENERATOR_VERSION
     (tmp_path / "synth.json").write_text(json.dumps({"seed": 0, "objects": []}))  # version 1
-    with pytest.raises(ValueError, match="generator version 1, this is version 2"):
+    with pytest.raises(ValueError, match="generator version 1, this is version 3"):
         generate(tmp_path, 1, views=2, categories=["chair"], workers=1, progress=False)
     assert not (tmp_path / RENDER_DIR).exists()  # nothing written

@@ -23,6 +23,8 @@ from .shapes import (
     mirror_x,
     moved,
     prism,
+    rbox,
+    rbox_span,
     rot_x,
     rot_y,
 )
@@ -63,6 +65,34 @@ def _legs4(r: Rng, w: float, d: float, top: float, inset: float, t: float, tone=
             else:
                 p = frustum(foot, (x, top, z), t / 2, tone=tone)
                 out.append(box(p.center, (t, 2 * p.size[1], t), p.rot, tone))
+    return out
+
+
+def _tube(points, radius: float, tone: int = 1) -> list[Part]:
+    """A bent tube (steel-tube furniture, lamp arcs): cylinders along a polyline, balls at
+    the bends."""
+    pts = [np.asarray(p, float) for p in points]
+    out = [frustum(a, b, radius, tone=tone) for a, b in zip(pts[:-1], pts[1:], strict=True)]
+    out += [ellipsoid(p, (radius, radius, radius), tone=tone) for p in pts[1:-1]]
+    return out
+
+
+def _shell(profile, widths, thickness: float, tone: int = 0) -> list[Part]:
+    """A curved one-piece shell (moulded seat, bent plywood): slabs between consecutive
+    cross-sections of a profile in the y-z plane, each of its own width along x."""
+    prof = np.asarray(profile, float)
+    tang = np.gradient(prof, axis=0)
+    normal = np.column_stack([tang[:, 1], -tang[:, 0]])  # (y, z) turned: up / forward side
+    normal /= np.linalg.norm(normal, axis=1, keepdims=True)
+    out = []
+    for i in range(len(prof) - 1):
+        pts = []
+        for j in (i, i + 1):
+            for off in (0.0, thickness):
+                y, z = prof[j] + normal[j] * off
+                for sx in (-1, 1):
+                    pts.append((sx * widths[j] / 2, y, z))
+        out.append(hull(pts, tone))
     return out
 
 
@@ -463,22 +493,55 @@ def car(r: Rng) -> Result:
 
 
 def chair(r: Rng) -> Result:
-    sw, sd, sh = _u(r, 0.4, 0.6), _u(r, 0.4, 0.55), _u(r, 0.4, 0.5)
+    base = _pick(r, ["legs", "pedestal", "sled", "cantilever", "bar"],
+                 [0.35, 0.17, 0.12, 0.14, 0.22])
+    sw, sd = _u(r, 0.4, 0.6), _u(r, 0.4, 0.55)
+    sh = _u(r, 0.62, 0.8) if base == "bar" else _u(r, 0.4, 0.5)
     st = _u(r, 0.04, 0.1)
-    parts: list[Part] = [box((0, sh - st / 2, 0), (sw, st, sd))]
-    base = _pick(r, ["legs", "pedestal", "sled"], [0.55, 0.25, 0.2])
-    lt = _u(r, 0.03, 0.06)
+    seat = _pick(r, ["board", "cushion", "shell", "round"], [0.35, 0.3, 0.2, 0.15])
+    if base == "cantilever" and seat == "round":
+        seat = "cushion"
+    if seat == "round":
+        sd = sw
+    if seat == "shell":
+        st = 0.03  # the frame meets the shell's underside
+    metal = r.random() < (0.8 if base in ("bar", "cantilever") else 0.3)
+    lt = _u(r, 0.015, 0.03) if metal else _u(r, 0.03, 0.06)
+    leg_tone = 2 if metal else 1
+    parts: list[Part] = []
+    if seat == "board":
+        parts.append(box((0, sh - st / 2, 0), (sw, st, sd)))
+    elif seat == "cushion":
+        parts.append(rbox((0, sh - st / 2, 0), (sw, st, sd), st * _u(r, 0.25, 0.5)))
+    elif seat == "round":
+        parts.append(frustum((0, sh - st, 0), (0, sh, 0), sw / 2))
     if base == "legs":
-        parts += _legs4(r, sw, sd, sh - st, lt / 2 + 0.01, lt)
+        parts += _legs4(r, sw, sd, sh - st, lt / 2 + 0.01, lt, tone=leg_tone)
         if r.random() < 0.4:
             for sx in (-1, 1):
                 parts.append(
                     box(
                         (sx * (sw / 2 - lt / 2 - 0.01), sh * 0.3, 0),
                         (lt * 0.7, lt * 0.7, sd - 0.02),
-                        tone=1,
+                        tone=leg_tone,
                     )
                 )
+    elif base == "bar":
+        # tall thin legs, splayed, with a foot rest ring of four bars
+        splay = _u(r, 0.0, 0.08)
+        foot = sh * _u(r, 0.25, 0.4)
+        corners = [(sx * (sw / 2 - lt), sz * (sd / 2 - lt)) for sx in (-1, 1) for sz in (-1, 1)]
+        tops, rests = [], []
+        for x, z in corners:
+            bottom = (x * (1 + splay * 2), 0.0, z * (1 + splay * 2))
+            top = (x, sh - st, z)
+            parts.append(frustum(bottom, top, lt / 2, tone=leg_tone))
+            t = foot / (sh - st)
+            rests.append(np.asarray(bottom) * (1 - t) + np.asarray(top) * t)
+            tops.append(top)
+        for k, (i, j) in enumerate(((0, 1), (1, 3), (3, 2), (2, 0))):
+            if k == 0 or r.random() < 0.7:
+                parts.append(frustum(rests[i], rests[j], lt * 0.4, tone=leg_tone))
     elif base == "pedestal":
         parts.append(frustum((0, 0.07, 0), (0, sh - st, 0), _u(r, 0.025, 0.045), tone=1))
         n = int(r.choice([4, 5]))
@@ -492,40 +555,79 @@ def chair(r: Rng) -> Result:
                 ],
                 rot_y(a),
             )
-    else:
+    elif base == "sled":
         for sx in (-1, 1):
             x = sx * (sw / 2 - lt / 2)
-            parts.append(box((x, lt / 2, 0), (lt, lt, sd + 0.05), tone=1))
+            parts.append(box((x, lt / 2, 0), (lt, lt, sd + 0.05), tone=leg_tone))
             for sz in (-1, 1):
-                parts.append(box((x, (sh - st) / 2, sz * (sd / 2 - lt)), (lt, sh - st, lt), tone=1))
+                parts.append(box((x, (sh - st) / 2, sz * (sd / 2 - lt)), (lt, sh - st, lt),
+                                 tone=leg_tone))
     bh, bt, tilt = _u(r, 0.35, 0.6), _u(r, 0.03, 0.07), _u(r, 0.0, 0.25)
-    style = _pick(r, ["solid", "vslats", "hslats", "frame"])
-    bp: list[Part] = []
-    if style == "solid":
-        bp.append(box((0, bh / 2, 0), (sw, bh, bt)))
+    if base == "bar" and r.random() < 0.45:
+        style = "none"  # a bar stool
+    elif seat == "shell":
+        style = "shell"
+    elif base == "cantilever":
+        style = _pick(r, ["solid", "padded"])
     else:
+        style = _pick(r, ["solid", "padded", "vslats", "hslats", "frame"],
+                      [0.25, 0.15, 0.2, 0.2, 0.2])
+    if base == "cantilever":
+        # two steel tubes, each one piece: floor runner, up at the front, under the seat,
+        # up as a back post
+        tr = _u(r, 0.009, 0.016)
+        lean = np.sin(tilt) * bh
         for sx in (-1, 1):
-            bp.append(box((sx * (sw / 2 - lt / 2), bh / 2, 0), (lt, bh, bt)))
-        bp.append(box((0, bh - 0.04, 0), (sw, 0.08, bt)))
-        if style == "vslats":
-            n = int(r.integers(2, 5))
-            for k in range(n):
-                x = -sw / 2 + sw * (k + 1) / (n + 1)
-                bp.append(box((x, bh / 2, 0), (sw * 0.07, bh, bt * 0.7)))
-        elif style == "hslats":
-            for k in range(int(r.integers(1, 4))):
-                bp.append(box((0, bh * (0.25 + 0.22 * k), 0), (sw, 0.05, bt * 0.7)))
-    parts += moved(bp, rot_x(-tilt), (0, sh, -sd / 2 + bt / 2))
-    arms = _pick(r, ["none", "both"], [0.5, 0.5])
+            x = sx * (sw / 2 - tr)
+            parts += _tube([(x, tr, -sd / 2 + 0.03), (x, tr, sd / 2 + _u(r, 0.0, 0.08)),
+                            (x, sh - st - tr, sd / 2 - 0.04), (x, sh - st - tr, -sd / 2 + 0.02),
+                            (x, sh + bh * 0.95, -sd / 2 - lean)], tr, tone=2)
+        zb = -sd / 2 + 0.03
+        parts.append(frustum((-(sw / 2 - tr), tr, zb), (sw / 2 - tr, tr, zb), tr, tone=2))
+    if style == "shell":
+        # one moulded piece: front lip, seat, a curve up into the back
+        rho = _u(r, 0.06, 0.14)
+        prof = [(sh - 0.05, sd / 2 + 0.01), (sh - 0.01, sd / 2 - 0.04), (sh - 0.03, 0.0)]
+        for k in range(1, 5):
+            a = np.pi / 2 * k / 4
+            prof.append((sh - 0.02 + rho * (1 - np.cos(a)), -sd / 2 + rho - rho * np.sin(a)
+                         + 0.02))
+        y0, z0 = prof[-1]
+        for k in (1, 2):
+            prof.append((y0 + bh * k / 2 * np.cos(tilt), z0 - bh * k / 2 * np.sin(tilt)))
+        widths = [sw * 0.95, sw, sw] + [sw * 1.02] * 4 + [sw * 0.98, sw * _u(r, 0.8, 1.0)]
+        parts += _shell(prof, widths, _u(r, 0.012, 0.025))
+    elif style != "none":
+        bp: list[Part] = []
+        if style == "solid":
+            bp.append(box((0, bh / 2, 0), (sw, bh, bt)))
+        elif style == "padded":
+            bp.append(rbox((0, bh / 2, 0), (sw, bh, bt * 1.6), bt * 0.7))
+        else:
+            for sx in (-1, 1):
+                bp.append(box((sx * (sw / 2 - lt / 2), bh / 2, 0), (lt, bh, bt)))
+            bp.append(box((0, bh - 0.04, 0), (sw, 0.08, bt)))
+            if style == "vslats":
+                n = int(r.integers(2, 5))
+                for k in range(n):
+                    x = -sw / 2 + sw * (k + 1) / (n + 1)
+                    bp.append(box((x, bh / 2, 0), (sw * 0.07, bh, bt * 0.7)))
+            elif style == "hslats":
+                for k in range(int(r.integers(1, 4))):
+                    bp.append(box((0, bh * (0.25 + 0.22 * k), 0), (sw, 0.05, bt * 0.7)))
+        z_back = -sd / 2 + bt / 2 + (0.0 if base != "cantilever" else -0.01)
+        parts += moved(bp, rot_x(-tilt), (0, sh, z_back))
+    arms = "none" if style in ("none", "shell") or base == "bar" else _pick(
+        r, ["none", "both"], [0.5, 0.5])
     asym = r.random() < ASYM_P
-    tags = {"variant": f"{base}-{style}-{arms}", "asymmetric": asym}
+    tags = {"variant": f"{base}-{seat}-{style}-{arms}", "asymmetric": asym}
     ah = _u(r, 0.18, 0.26)
     solid_arm = r.random() < 0.3
 
     def arm(sx: float) -> list[Part]:
         x = sx * (sw / 2 + 0.03)
         if solid_arm:
-            return [box((x, (sh - st + sh + ah) / 2, 0), (0.06, ah + st, sd))]
+            return [rbox((x, (sh - st + sh + ah) / 2, 0), (0.06, ah + st, sd), 0.025)]
         return [
             box((x, sh + ah, -0.02), (0.06, 0.04, sd * 0.9)),
             box((x, sh + ah / 2, sd / 2 - 0.06), (0.035, ah, 0.035), tone=1),
@@ -534,8 +636,15 @@ def chair(r: Rng) -> Result:
     if asym:
         side = _side(r)
         a = _pick(r, ["one_arm", "tablet"])
+        if style == "none":  # a stool: a bag hook or a one-sided handle instead
+            a = "side_handle"
         tags["asym"] = a
-        parts += arm(side)
+        if a == "side_handle":
+            x = side * (sw / 2 + 0.04)
+            parts += _tube([(side * sw / 2 * 0.8, sh - st, -sd * 0.2), (x, sh - st - 0.03, 0),
+                            (side * sw / 2 * 0.8, sh - st, sd * 0.2)], 0.012, tone=2)
+        else:
+            parts += arm(side)
         if a == "tablet":
             tw = _u(r, 0.25, 0.35)
             parts.append(
@@ -846,6 +955,7 @@ def sofa(r: Rng) -> Result:
     ct = _u(r, 0.1, 0.18)
     bt = _u(r, 0.15, 0.25)
     top = _u(r, 0.75, 0.95)
+    soft = _u(r, 0.15, 0.45)  # how rounded the upholstery is
     parts: list[Part] = []
     asym = r.random() < ASYM_P
     tags: dict = {"asymmetric": asym}
@@ -866,19 +976,21 @@ def sofa(r: Rng) -> Result:
         for k in range(n):
             xa = x0 + (x1 - x0) * k / n
             xb = x0 + (x1 - x0) * (k + 1) / n
-            out.append(box_span((xa + 0.01, sh - ct, z0 + 0.02), (xb - 0.01, sh, z1), tone=1))
+            out.append(rbox_span((xa + 0.01, sh - ct, z0 + 0.02), (xb - 0.01, sh, z1),
+                                 ct * soft, tone=1))
         return out
 
     parts += seat_block(xc - inner / 2, xc + inner / 2, -d / 2 + bt, d / 2)
-    parts.append(box_span((-w / 2, lh, -d / 2), (w / 2, top, -d / 2 + bt)))
+    parts.append(rbox_span((-w / 2, lh, -d / 2), (w / 2, top, -d / 2 + bt), bt * soft * 0.6))
     if r.random() < 0.5:
         n = max(2, int(round(inner / 0.7)))
         for k in range(n):
             xa = xc - inner / 2 + inner * k / n
             parts.append(
-                box_span(
+                rbox_span(
                     (xa + 0.02, sh, -d / 2 + bt),
                     (xa + inner / n - 0.02, top - 0.05, -d / 2 + bt + 0.12),
+                    0.05 * soft + 0.01,
                     tone=1,
                 )
             )
@@ -886,7 +998,7 @@ def sofa(r: Rng) -> Result:
     def arm(sx: float) -> list[Part]:
         x0 = sx * w / 2
         x1 = sx * (w / 2 - at)
-        out = [box_span((min(x0, x1), lh, -d / 2), (max(x0, x1), ah, d / 2))]
+        out = [rbox_span((min(x0, x1), lh, -d / 2), (max(x0, x1), ah, d / 2), at * soft)]
         if r.random() < 0.3:
             out.append(frustum(((x0 + x1) / 2, ah, -d / 2), ((x0 + x1) / 2, ah, d / 2), at * 0.6))
         return out
@@ -920,14 +1032,23 @@ def table(r: Rng) -> Result:
     if not round_top:
         d = min(d, w)
     h, t = _u(r, 0.5, 0.8), _u(r, 0.03, 0.07)
+    glass = r.random() < 0.25  # a translucent top (solid in the voxels)
+    top_tone = 4 if glass else 0
+    if glass:
+        t = _u(r, 0.015, 0.03)
     parts: list[Part] = []
     if round_top:
-        parts.append(frustum((0, h - t, 0), (0, h, 0), w / 2))
+        parts.append(frustum((0, h - t, 0), (0, h, 0), w / 2, tone=top_tone))
         base = _pick(r, ["pedestal", "legs"])
     else:
-        parts.append(box((0, h - t / 2, 0), (w, t, d)))
+        if not glass and r.random() < 0.4:  # bevelled / rounded edges
+            parts.append(rbox((0, h - t / 2, 0), (w, t, d), t * _u(r, 0.2, 0.5)))
+        else:
+            parts.append(box((0, h - t / 2, 0), (w, t, d), tone=top_tone))
         base = _pick(r, ["legs", "trestle", "pedestal"], [0.65, 0.2, 0.15])
-    lt = _u(r, 0.04, 0.08)
+    metal = r.random() < (0.75 if glass else 0.25)
+    leg_tone = 2 if metal else 1
+    lt = _u(r, 0.015, 0.035) if metal else _u(r, 0.04, 0.08)
     inset = _u(r, 0.02, 0.12)
     if base == "legs":
         if round_top:
@@ -935,11 +1056,11 @@ def table(r: Rng) -> Result:
             for k in range(n):
                 a = 2 * np.pi * k / n
                 parts += moved(
-                    [frustum((w * 0.35, 0, 0), (w * 0.25, h - t, 0), lt / 2, tone=1)],
+                    [frustum((w * 0.35, 0, 0), (w * 0.25, h - t, 0), lt / 2, tone=leg_tone)],
                     rot_y(a + 0.3),
                 )
         else:
-            parts += _legs4(r, w - 2 * inset, d - 2 * inset, h - t, lt / 2, lt)
+            parts += _legs4(r, w - 2 * inset, d - 2 * inset, h - t, lt / 2, lt, tone=leg_tone)
         if not round_top and r.random() < 0.5:
             parts.append(
                 box((0, h - t - 0.05, d / 2 - inset - lt / 2), (w - 2 * inset, 0.08, 0.02), tone=1)
@@ -963,7 +1084,8 @@ def table(r: Rng) -> Result:
     if not round_top and r.random() < 0.25:
         parts.append(box((0, h * 0.2, 0), (w - 2 * inset, 0.025, d - 2 * inset), tone=1))
     asym = r.random() < ASYM_P
-    tags: dict = {"variant": ("round" if round_top else "rect") + f"-{base}", "asymmetric": asym}
+    tags: dict = {"variant": ("round" if round_top else "rect") + f"-{base}"
+                  + ("-glass" if glass else ""), "asymmetric": asym}
     if asym:
         side = _side(r)
         a = _pick(r, ["side_cabinet", "return", "shelf"]) if not round_top else "shelf"

@@ -41,17 +41,20 @@ from ..atomic import atomic_write_text
 from ..data.categories import CATEGORIES, synsets_for, write_categories
 from ..voxels import encode_binvox
 from .categories import GENERATORS
+from .materials import Look, draw_look
 from .render import FOV_DEG, Renderer, format_metadata_line
-from .shapes import Part, bounds, build_mesh, thicken, voxelize
+from .shapes import Part, bounds, build_meshes, thicken, voxelize
 
 RENDER_DIR = "ShapeNetRendering"
 VOXEL_DIR = "ShapeNetVox32"
 RES = 32
 # Bump whenever object (seed, synset, index) changes in any way (shape, colours, cameras):
 # a dataset and the models trained on it are tied to one version. Version 1 had car doors
-# swinging inward and hid the one-sided options of tables and watercraft; version 2 is
-# the current generator. tests/test_synth.py pins a fingerprint of each version's objects.
-GENERATOR_VERSION = 2
+# swinging inward and hid the one-sided options of tables and watercraft; version 2 fixed
+# that (the bundled model was trained on version-2 data); version 3 adds textured materials
+# with specular light, random lighting, rounded and curved parts, glass, and new chair and
+# table kinds. tests/test_synth.py pins a fingerprint of the current version's objects.
+GENERATOR_VERSION = 3
 
 
 def _digest(*key: object) -> bytes:
@@ -95,19 +98,9 @@ def object_voxels(obj: SynthObject, res: int = RES) -> np.ndarray:
     return voxelize(obj.parts, obj.offset - side / 2, side, res)
 
 
-def palette(rng: np.random.Generator) -> np.ndarray:
-    """Colours (4, 3) for the palette slots: main, secondary, dark accent, light accent."""
-    import colorsys
-
-    h, s, v = rng.random(), rng.uniform(0.25, 0.85), rng.uniform(0.45, 0.95)
-    main = np.array(colorsys.hsv_to_rgb(h, s, v))
-    if rng.random() < 0.5:
-        second = main * rng.uniform(0.6, 0.85)
-    else:
-        second = np.array(colorsys.hsv_to_rgb((h + rng.uniform(0.1, 0.5)) % 1, s, v))
-    dark = np.full(3, rng.uniform(0.1, 0.3))
-    light = np.array(colorsys.hsv_to_rgb(rng.random(), rng.uniform(0, 0.3), rng.uniform(0.8, 1)))
-    return np.stack([main, second, dark, light]) * 255
+def object_look(synset: str, rng: np.random.Generator) -> Look:
+    """Materials (textures, finish, glass) and lights of one object of ``synset``."""
+    return draw_look(CATEGORIES[synset], rng)
 
 
 def sample_views(rng: np.random.Generator, views: int) -> list[str]:
@@ -138,8 +131,10 @@ def write_object(out: Path, renderer: Renderer, seed: int, synset: str, index: i
     mid = model_id(seed, synset, index)
     obj, rng = build_object(seed, synset, index)
     lines = sample_views(rng, views)
-    mesh = build_mesh(obj.parts, palette(rng), rng, obj.offset, obj.scale)
-    images = renderer.render(mesh, lines)
+    look = object_look(synset, rng)
+    meshes = build_meshes(obj.parts, rng, obj.offset, obj.scale, look.uv_scale)
+    images = renderer.render_scene([(m, look.materials[tone]) for tone, m in meshes.items()],
+                                   look.lights, lines)
     occ = object_voxels(obj)
     model_dir = out / RENDER_DIR / synset / mid
     tmp = out / RENDER_DIR / synset / f".{mid}.tmp"

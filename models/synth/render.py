@@ -89,6 +89,19 @@ def prefer_egl_without_display() -> None:
         os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
 
 
+def unpremultiply(img: np.ndarray) -> np.ndarray:
+    """RGBA rendered over black (colour premultiplied by alpha) -> straight alpha, uint8.
+
+    Anti-aliased edges and translucent parts then keep their own colour instead of a
+    fringe of the clear colour.
+    """
+    rgb = img[..., :3].astype(np.float32)
+    a = img[..., 3:4].astype(np.float32)
+    out = np.where(a > 0, rgb * 255.0 / np.maximum(a, 1.0), 0.0)
+    return np.concatenate([np.clip(np.rint(out), 0, 255).astype(np.uint8), img[..., 3:4]],
+                          axis=2)
+
+
 class Renderer:
     """One off-screen PyVista plotter reused for many objects (one per process)."""
 
@@ -99,18 +112,72 @@ class Renderer:
 
         self.plotter = pv.Plotter(off_screen=True, window_size=(image_size, image_size))
         self.plotter.ren_win.SetMultiSamples(multi_samples)
-        self.plotter.set_background("white")
-        self._actor = None
+        self.plotter.set_background("black")  # cleared to alpha 0; see unpremultiply
+        self._actors: list = []
+        self._default_lights = True
+
+    def _clear(self) -> None:
+        for actor in self._actors:
+            self.plotter.remove_actor(actor, render=False)
+        self._actors = []
 
     def render(self, mesh, metadata_lines: list[str]) -> list[np.ndarray]:
-        """RGBA uint8 images (H, W, 4), transparent background, one per metadata line."""
-        p = self.plotter
-        if self._actor is not None:
-            p.remove_actor(self._actor, render=False)
-        self._actor = p.add_mesh(
+        """Images of a mesh with per-cell colours ``"rgb"``, Lambert-shaded under VTK's light
+        kit: RGBA uint8 (H, W, 4), transparent background, one per metadata line."""
+        self._clear()
+        if not self._default_lights:
+            self.plotter.remove_all_lights()
+            self.plotter.enable_lightkit()
+            self._default_lights = True
+        self._actors.append(self.plotter.add_mesh(
             mesh, scalars="rgb", rgb=True, ambient=0.3, diffuse=0.75, specular=0.0,
             smooth_shading=False, show_scalar_bar=False, reset_camera=False,
-        )
+        ))
+        return self._shoot(metadata_lines)
+
+    def render_scene(self, items: list, lights: list,
+                     metadata_lines: list[str]) -> list[np.ndarray]:
+        """Images of textured meshes under the given lights.
+
+        ``items``: ``(mesh, material)`` pairs, each mesh with point normals and texture
+        coordinates and each material a :class:`.materials.Material`; ``lights``:
+        :class:`.materials.Light`. Returns RGBA uint8 (H, W, 4) with straight alpha:
+        translucent materials give 0 < alpha < 255.
+        """
+        import pyvista as pv
+
+        p = self.plotter
+        self._clear()
+        p.remove_all_lights()
+        self._default_lights = False
+        for li in lights:
+            d = np.asarray(li.direction, float)
+            if li.camera:  # camera frame: x right, y up, looking down -z
+                light = pv.Light(position=tuple(-d), focal_point=(0, 0, 0),
+                                 light_type="camera light")
+            else:
+                light = pv.Light(position=tuple(-10 * d), focal_point=(0, 0, 0),
+                                 light_type="scene light")
+            light.positional = False
+            light.diffuse_color = tuple(float(c) for c in li.rgb)
+            light.specular_color = tuple(float(c) for c in li.rgb)
+            light.intensity = float(li.intensity)
+            p.add_light(light)
+        for mesh, mat in items:
+            tex = pv.Texture(mat.texture())
+            tex.repeat = True
+            tex.interpolate = True
+            actor = p.add_mesh(
+                mesh, texture=tex, ambient=mat.ambient, diffuse=mat.diffuse,
+                specular=mat.specular, specular_power=mat.specular_power, opacity=mat.opacity,
+                smooth_shading=False, show_scalar_bar=False, reset_camera=False,
+            )
+            actor.prop.interpolation = "phong"
+            self._actors.append(actor)
+        return self._shoot(metadata_lines)
+
+    def _shoot(self, metadata_lines: list[str]) -> list[np.ndarray]:
+        p = self.plotter
         cam = p.camera
         images = []
         for line in metadata_lines:
@@ -123,7 +190,7 @@ class Renderer:
             cam.clipping_range = (0.05, 10.0)
             p.render()
             img = p.screenshot(transparent_background=True, return_img=True)
-            images.append(np.ascontiguousarray(img))
+            images.append(unpremultiply(np.ascontiguousarray(img)))
         return images
 
     def close(self) -> None:

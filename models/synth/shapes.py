@@ -10,7 +10,13 @@ Kinds and the meaning of ``size``:
 - ``frustum``: (radius at the ``-y`` end, half length, radius at the ``+y`` end); the axis is
   local y. A cylinder has equal radii, a cone one radius 0.
 - ``ellipsoid``: the three radii.
+- ``rbox``: a box with rounded edges and corners (cushions, bevelled tops): ``size`` the
+  full edge lengths, ``radius`` the rounding (at most half the smallest edge).
 - ``hull``: convex hull of ``points`` (world coordinates); ``size`` unused.
+
+Renders use :func:`part_surface`: every face gets its own vertices, with texture
+coordinates projected on the face's dominant local plane and normals that are smooth on
+curved surfaces (ellipsoids, cylinder sides, rounded boxes) and flat elsewhere.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ class Part:
     tone: int = 0  # palette slot: 0 main, 1 secondary, 2 dark accent, 3 light accent
     points: np.ndarray | None = None  # hull vertices
     planes: np.ndarray | None = field(default=None, repr=False)  # hull (m, 4): n.p + d <= 0
+    radius: float = 0.0  # rbox edge rounding
 
 
 # ---------------------------------------------------------------- constructors
@@ -62,6 +69,20 @@ def box(center, size, rot: np.ndarray | None = None, tone: int = 0) -> Part:
     """A box with full edge lengths ``size`` centred at ``center``."""
     r = np.eye(3) if rot is None else np.asarray(rot, float)
     return Part("box", np.asarray(center, float), r, np.abs(np.asarray(size, float)), tone)
+
+
+def rbox(center, size, radius: float, rot: np.ndarray | None = None, tone: int = 0) -> Part:
+    """A box with edges and corners rounded by ``radius`` (clamped to half the smallest edge)."""
+    size = np.abs(np.asarray(size, float))
+    r = np.eye(3) if rot is None else np.asarray(rot, float)
+    radius = float(np.clip(radius, 1e-4, size.min() / 2))
+    return Part("rbox", np.asarray(center, float), r, size, tone, radius=radius)
+
+
+def rbox_span(lo, hi, radius: float, tone: int = 0) -> Part:
+    """An axis-aligned rounded box between two opposite corners."""
+    lo, hi = np.asarray(lo, float), np.asarray(hi, float)
+    return rbox((lo + hi) / 2, np.abs(hi - lo), radius, tone=tone)
 
 
 def box_span(lo, hi, tone: int = 0) -> Part:
@@ -117,7 +138,7 @@ def mirror_x(part: Part) -> Part:
     # reflecting the frame and flipping its local x keeps a proper rotation; shapes are
     # symmetric in local x, so the solid is the mirror image
     rot = m @ part.rot @ m
-    return Part(part.kind, part.center @ m, rot, part.size.copy(), part.tone)
+    return Part(part.kind, part.center @ m, rot, part.size.copy(), part.tone, radius=part.radius)
 
 
 def _hull_width(points: np.ndarray) -> tuple[float, np.ndarray]:
@@ -143,7 +164,7 @@ def thicken(parts: list[Part], minimum: float) -> None:
                 shift = normal * (minimum - width) / 2
                 p.points = np.vstack([p.points - shift, p.points + shift])
                 p.planes = None
-        elif p.kind == "box":
+        elif p.kind in ("box", "rbox"):
             p.size = np.maximum(p.size, minimum)
         elif p.kind == "ellipsoid":
             p.size = np.maximum(p.size, minimum / 2)
@@ -206,6 +227,35 @@ _BOX = _unit_box()
 _SPHERE = _sphere_local()
 
 
+def _rbox_local(size: np.ndarray, radius: float) -> tuple[np.ndarray, list[list[int]]]:
+    """A rounded box: a grid on each face of the box, pushed onto the rounded surface."""
+    half = size / 2
+    inner = np.maximum(half - radius, 0.0)
+    vals = [np.unique(np.concatenate([np.linspace(-h, -i, 4), [0.0], np.linspace(i, h, 4)]))
+            for h, i in zip(half, inner, strict=True)]
+    verts: list[np.ndarray] = []
+    faces: list[list[int]] = []
+    for a in range(3):
+        b, c = (a + 1) % 3, (a + 2) % 3
+        for sign in (-1.0, 1.0):
+            gb, gc = np.meshgrid(vals[b], vals[c], indexing="ij")
+            pts = np.zeros(gb.shape + (3,))
+            pts[..., a], pts[..., b], pts[..., c] = sign * half[a], gb, gc
+            nb, nc = gb.shape
+            base = sum(len(v) for v in verts)
+            verts.append(pts.reshape(-1, 3))
+            for i in range(nb - 1):
+                for j in range(nc - 1):
+                    q = [base + i * nc + j, base + (i + 1) * nc + j,
+                         base + (i + 1) * nc + j + 1, base + i * nc + j + 1]
+                    faces.append(q if sign > 0 else q[::-1])
+    v = np.vstack(verts)
+    q = np.clip(v, -inner, inner)
+    d = v - q
+    n = np.linalg.norm(d, axis=1, keepdims=True)
+    return q + radius * d / np.maximum(n, 1e-12), faces
+
+
 def part_mesh(part: Part) -> tuple[np.ndarray, list[list[int]]]:
     """World-space vertices and polygon faces (vertex index lists) of one part."""
     if part.kind == "hull":
@@ -217,9 +267,85 @@ def part_mesh(part: Part) -> tuple[np.ndarray, list[list[int]]]:
         v, f = _frustum_local(*part.size)
     elif part.kind == "ellipsoid":
         v, f = _SPHERE[0] * part.size, _SPHERE[1]
+    elif part.kind == "rbox":
+        v, f = _rbox_local(part.size, part.radius)
     else:
         raise ValueError(f"unknown part kind {part.kind!r}")
     return v @ part.rot.T + part.center, f
+
+
+def _local_normals(part: Part, loc: np.ndarray) -> np.ndarray | None:
+    """Outward surface normals (unnormalised) at local points of a curved part, else None."""
+    s = part.size
+    if part.kind == "ellipsoid":
+        return loc / (s * s)
+    if part.kind == "rbox":
+        inner = np.maximum(s / 2 - part.radius, 0.0)
+        return loc - np.clip(loc, -inner, inner)
+    if part.kind == "frustum":
+        r0, h, r1 = s
+        rho = np.maximum(np.hypot(loc[:, 0], loc[:, 2]), 1e-12)
+        slope = np.full(len(loc), -(r1 - r0) / (2 * h))
+        return np.column_stack([loc[:, 0] / rho, slope, loc[:, 2] / rho])
+    return None
+
+
+def part_surface(part: Part) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A part's render surface: vertices (V, 3), vertices per face (F,), normals (V, 3), uv (V, 2).
+
+    Every face has its own consecutive vertices. Normals are the analytic surface normal where it is
+    within ~37 degrees of the face's own (curved surfaces), else the face normal (edges
+    stay crisp). Texture coordinates are the local coordinates in the face's dominant
+    plane, u along the part's longer extent there (wood grain follows a leg or a slat).
+    """
+    v, faces = part_mesh(part)
+    frame = np.eye(3) if part.kind == "hull" else part.rot
+    centre = v.mean(0) if part.kind == "hull" else part.center
+    loc_all = (v - centre) @ frame
+    extent = np.ptp(loc_all, axis=0)
+    idx = np.concatenate([np.asarray(f, np.int64) for f in faces])
+    sizes = np.array([len(f) for f in faces])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    pts = v[idx]
+    loc = loc_all[idx]
+    # face normals from three spread vertices of each (convex, planar) face, oriented away
+    # from the part's centre
+    i1 = starts + np.maximum(1, sizes // 3)
+    i2 = starts + np.maximum(2, (2 * sizes) // 3)
+    fn = np.cross(pts[i1] - pts[starts], pts[i2] - pts[starts])
+    centroid = np.add.reduceat(pts, starts, axis=0) / sizes[:, None]
+    fn *= np.where(np.sum(fn * (centroid - centre), axis=1) < 0, -1.0, 1.0)[:, None]
+    fn /= np.maximum(np.linalg.norm(fn, axis=1, keepdims=True), 1e-12)
+    face_of = np.repeat(np.arange(len(faces)), sizes)
+    normals = fn[face_of]
+    analytic = _local_normals(part, loc)
+    if analytic is not None:
+        an = analytic @ frame.T
+        an /= np.maximum(np.linalg.norm(an, axis=1, keepdims=True), 1e-12)
+        smooth = np.sum(an * normals, axis=1) > 0.8
+        normals = np.where(smooth[:, None], an, normals)
+    # uv: dominant local axis of each face normal, u along the larger remaining extent
+    dom = np.argmax(np.abs(fn @ frame), axis=1)[face_of]
+    others = np.array([[1, 2], [0, 2], [0, 1]])[dom]
+    swap = extent[others[:, 1]] > extent[others[:, 0]]
+    ua = np.where(swap, others[:, 1], others[:, 0])
+    va = np.where(swap, others[:, 0], others[:, 1])
+    rows = np.arange(len(loc))
+    uv = np.column_stack([loc[rows, ua], loc[rows, va]])
+    return pts, sizes, normals, uv
+
+
+def _cell_array(sizes: np.ndarray) -> np.ndarray:
+    """VTK's flat cell array for faces whose vertices are numbered consecutively."""
+    sizes = np.asarray(sizes, np.int64)
+    total = int(sizes.sum())
+    count_at = np.concatenate([[0], np.cumsum(sizes + 1)[:-1]])
+    out = np.empty(total + len(sizes), np.int64)
+    mask = np.ones(len(out), bool)
+    mask[count_at] = False
+    out[count_at] = sizes
+    out[mask] = np.arange(total)
+    return out
 
 
 def bounds(parts: list[Part]) -> tuple[np.ndarray, np.ndarray]:
@@ -228,30 +354,30 @@ def bounds(parts: list[Part]) -> tuple[np.ndarray, np.ndarray]:
     return v.min(0), v.max(0)
 
 
-def build_mesh(
-    parts: list[Part], palette: np.ndarray, rng: np.random.Generator, offset, scale: float
-):
-    """A single PyVista PolyData of all parts, mapped by ``(v - offset) * scale``.
+def build_meshes(parts: list[Part], rng: np.random.Generator, offset, scale: float,
+                 uv_scale: float = 1.0) -> dict[int, object]:
+    """One PyVista PolyData per palette slot (``Part.tone``), mapped by ``(v - offset) * scale``.
 
-    Each face carries an RGB colour (cell data ``"rgb"``): the part's palette slot,
-    brightness-jittered per part by a few percent.
+    Each carries point normals and texture coordinates (in units of ``1 / uv_scale`` of the
+    normalised frame, shifted at random per part so neighbouring parts show different
+    grain).
     """
     import pyvista as pv
 
-    verts, cells, colours = [], [], []
-    base = 0
+    groups: dict[int, list] = {}
     for p in parts:
-        v, faces = part_mesh(p)
-        verts.append((v - offset) * scale)
-        col = np.clip(palette[p.tone] * rng.uniform(0.92, 1.08), 0, 255)
-        for f in faces:
-            cells.append(len(f))
-            cells.extend(i + base for i in f)
-        colours.append(np.repeat(col[None], len(faces), 0))
-        base += len(v)
-    mesh = pv.PolyData(np.vstack(verts), np.array(cells, dtype=np.int64))
-    mesh.cell_data["rgb"] = np.vstack(colours).astype(np.uint8)
-    return mesh
+        v, sizes, normals, uv = part_surface(p)
+        uv = uv * scale * uv_scale + rng.random(2)
+        groups.setdefault(p.tone, []).append(((v - offset) * scale, sizes, normals, uv))
+    meshes: dict[int, object] = {}
+    for tone in sorted(groups):
+        verts, sizes, normals, uvs = (list(x) for x in zip(*groups[tone], strict=True))
+        mesh = pv.PolyData(np.vstack(verts), _cell_array(np.concatenate(sizes)))
+        mesh.point_data["Normals"] = np.vstack(normals).astype(np.float32)
+        mesh.point_data.active_normals_name = "Normals"
+        mesh.active_texture_coordinates = np.vstack(uvs).astype(np.float32)
+        meshes[tone] = mesh
+    return meshes
 
 
 # ---------------------------------------------------------------- voxels
@@ -269,6 +395,10 @@ def inside(part: Part, pts: np.ndarray) -> np.ndarray:
         return np.all(np.abs(loc) <= s / 2, axis=1)
     if part.kind == "ellipsoid":
         return np.sum((loc / s) ** 2, axis=1) <= 1.0
+    if part.kind == "rbox":
+        inner = np.maximum(s / 2 - part.radius, 0.0)
+        d = loc - np.clip(loc, -inner, inner)
+        return np.sum(d * d, axis=1) <= part.radius**2
     if part.kind == "frustum":
         r0, h, r1 = s
         t = (loc[:, 1] + h) / (2 * h)
@@ -316,5 +446,6 @@ def moved(parts: list[Part], rot: np.ndarray | None = None, offset=(0.0, 0.0, 0.
         if p.kind == "hull":
             out.append(hull(p.points @ r.T + t, p.tone))
         else:
-            out.append(Part(p.kind, r @ p.center + t, r @ p.rot, p.size.copy(), p.tone))
+            out.append(Part(p.kind, r @ p.center + t, r @ p.rot, p.size.copy(), p.tone,
+                            radius=p.radius))
     return out
