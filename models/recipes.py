@@ -25,6 +25,12 @@ class TrainConfig:
     weight_decay: float = 5e-5
     loss: str = "last"  # "last" (official) | "every" (mean over every step)
     flip: bool = True  # official augmentation: mirror each view left-right with p = 1/2
+    # photo augmentation (paper section 5.1): this fraction of training sequences get
+    # background images behind the object (crops of the photographs in `backgrounds`, or
+    # procedural ones when it is None) instead of the official plain colour
+    bg_prob: float = 0.0
+    backgrounds: str | None = None  # a folder of images
+    jitter: float = 0.0  # colour jitter strength: factors in [1 - jitter, 1 + jitter]
     init: str | None = None  # start from these weights (a checkpoint of the same preset)
     seed: int = 0
     workers: int = 2
@@ -69,11 +75,23 @@ RECIPES["default-views8"] = {
     **RECIPES["default-update"], "iterations": 600, "max_views": 8, "lr": 1e-4, "seed": 2,
     "checkpoint_every": 100, "val_models": 0,
 }
+# from scratch with the paper's photo augmentation (section 5.1), for synth generator
+# version 3 data: half the sequences on background images (add `--backgrounds DIR` for
+# photographs; procedural ones without it), colour jitter 0.2, no mirroring (one-sided parts)
+RECIPES["photo"] = {**RECIPES["default"], "bg_prob": 0.5, "jitter": 0.2, "flip": False}
 
 
 def apply_recipe(cfg: TrainConfig, overrides: dict[str, Any] | None = None) -> TrainConfig:
-    """``cfg`` with its recipe's settings, then ``overrides`` (explicit options) on top."""
+    """``cfg`` with its recipe's settings, then ``overrides`` (explicit options) on top;
+    settings that cannot work together are a ValueError."""
     if cfg.recipe is not None and cfg.recipe not in RECIPES:
         raise ValueError(f"unknown recipe {cfg.recipe!r}; choose one of {', '.join(RECIPES)}")
     recipe = RECIPES[cfg.recipe] if cfg.recipe else {}
-    return dataclasses.replace(cfg, **{**recipe, **(overrides or {})})
+    out = dataclasses.replace(cfg, **{**recipe, **(overrides or {})})
+    if not 0.0 <= out.bg_prob <= 1.0:
+        raise ValueError(f"--bg-prob must be in [0, 1], got {out.bg_prob:g}")
+    if not 0.0 <= out.jitter < 1.0:
+        raise ValueError(f"--jitter must be in [0, 1), got {out.jitter:g}")
+    if out.backgrounds is not None and out.bg_prob == 0:
+        raise ValueError("--backgrounds is unused with --bg-prob 0; pass --bg-prob P (e.g. 0.5)")
+    return out

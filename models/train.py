@@ -93,6 +93,9 @@ def training_batches(cfg: TrainConfig, rank: int = 0, start: int = 0) -> Iterato
         train=True,
         drop_last=True,
         flip=cfg.flip,
+        backgrounds=cfg.backgrounds,
+        bg_prob=cfg.bg_prob,
+        jitter=cfg.jitter,
     )
     if len(loader) == 0:
         raise ValueError(f"{cfg.data}: fewer training models than one batch of {cfg.batch_size}")

@@ -32,7 +32,7 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from ..voxels import read_binvox
-from .augment import preprocess
+from .augment import Backgrounds, preprocess
 from .categories import CATEGORIES, load_categories, synsets_for
 
 log = logging.getLogger("r2n2_viewer.data")
@@ -253,8 +253,19 @@ class ShapeNetViews(Dataset):
         train: bool | None = None,
         voxel_root: str | os.PathLike | None = None,
         flip: bool = True,
+        backgrounds: Backgrounds | None = None,
+        bg_prob: float = 0.0,
+        jitter: float = 0.0,
     ):
+        if not 0.0 <= bg_prob <= 1.0:
+            raise ValueError(f"the background probability must be in [0, 1], got {bg_prob}")
+        if not 0.0 <= jitter < 1.0:
+            raise ValueError(f"the colour jitter must be in [0, 1), got {jitter}")
         self.flip = flip  # training augmentation mirrors views left-right (see augment)
+        # photo augmentation (training only): this fraction of sequences get a background
+        # image behind every view (procedural without a folder); colour jitter per view
+        self.bg_prob, self.jitter = bg_prob, jitter
+        self.backgrounds = backgrounds if backgrounds is not None or not bg_prob else Backgrounds()
         self.records = build_index(root, split, categories, voxel_root)
         if not self.records:
             raise ValueError(f"no usable models for split {split!r} under {root}")
@@ -268,12 +279,16 @@ class ShapeNetViews(Dataset):
     def _load(self, rec: ModelRecord, n_views: int, rng: np.random.Generator) -> dict:
         k = len(rec.views)
         views = rng.choice(k, size=n_views, replace=n_views > k)
+        photo = self.train and self.bg_prob > 0 and rng.random() < self.bg_prob
         imgs = []
         for v in views:
             path = rec.rendering_dir / rec.views[int(v)]
             try:
                 rgba = load_png(path)
-                imgs.append(preprocess(rgba, self.train, rng, flip=self.flip))
+                bg = self.backgrounds.patch(rng, rgba.shape[:2]) if photo else None
+                jitter = self.jitter if self.train else 0.0
+                imgs.append(preprocess(rgba, self.train, rng, flip=self.flip, background=bg,
+                                       jitter=jitter))
             except (OSError, ValueError, SyntaxError) as exc:
                 report(path, f"unreadable image ({exc})")
                 raise
@@ -371,14 +386,21 @@ def make_loader(
     drop_last: bool = False,
     voxel_root: str | os.PathLike | None = None,
     flip: bool = True,
+    backgrounds: str | os.PathLike | None = None,
+    bg_prob: float = 0.0,
+    jitter: float = 0.0,
 ) -> DataLoader:
     """A DataLoader of variable-length view batches over one split.
 
     ``train`` (augmentation) and ``shuffle`` default to ``split == "train"``. Use
     ``min_views = max_views`` for a fixed number of views; ``flip=False`` keeps training
-    augmentation from mirroring views.
+    augmentation from mirroring views. Photo augmentation (training): ``bg_prob`` of the
+    sequences get backgrounds, crops of the images in the folder ``backgrounds`` or
+    procedural ones without it; ``jitter`` is the colour jitter strength (see augment).
     """
-    ds = ShapeNetViews(root, split, categories, train, voxel_root, flip=flip)
+    source = Backgrounds(backgrounds) if backgrounds is not None else None
+    ds = ShapeNetViews(root, split, categories, train, voxel_root, flip=flip,
+                       backgrounds=source, bg_prob=bg_prob, jitter=jitter)
     is_train = split == "train"
     sampler = VariableViewBatchSampler(
         len(ds), batch_size, max_views, min_views,

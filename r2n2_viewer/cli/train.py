@@ -40,6 +40,13 @@ def register(sub) -> None:
     opt("--flip", "mirror training views left-right with p = 1/2, as the official code "
         "(default: on); --no-flip for data whose objects are not left-right symmetric",
         action=argparse.BooleanOptionalAction)
+    opt("--bg-prob", "fraction of training sequences composited on background images "
+        "instead of the official plain colour, as the paper's section 5.1 "
+        f"(default: {d.bg_prob:g})", type=float)
+    opt("--backgrounds", "folder of photographs cropped at random for those backgrounds "
+        "(default: procedural backgrounds: rooms, textures, clutter)")
+    opt("--jitter", "colour jitter of the object: brightness, contrast and saturation "
+        f"factors in [1-J, 1+J] (default: {d.jitter:g})", type=float)
     opt("--init", "start from these weights ('default': the bundled model); "
         "ignored when the run resumes (default: random initialisation)")
     opt("--seed", f"(default: {d.seed})", type=int)
@@ -63,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
     if args.resume and not (Path(args.out) / "last.safetensors").is_file():
         raise CLIError(f"nothing to resume in {args.out} (no last.safetensors)")
     given = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__}
+    if given.get("backgrounds") and not Path(given["backgrounds"]).is_dir():
+        raise CLIError(f"background folder {given['backgrounds']} does not exist")
     if "lr_steps" in given:
         given["lr_steps"] = tuple(float(f) for f in given["lr_steps"].split(",") if f)
     if given.get("init"):
