@@ -66,32 +66,97 @@ def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
         )
     try:
         meta = json.loads(raw)
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise CheckpointError(f"{path}: corrupt checkpoint metadata ({exc})") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{path}: corrupt checkpoint metadata (not a JSON object)")
     if meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: unknown checkpoint format {meta.get('format')!r}")
+        raise CheckpointError(f"{path}: unknown checkpoint format {meta.get('format')!r:.80}")
     return meta
+
+
+_DTYPES = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",
+           torch.float64: "F64", torch.int64: "I64", torch.int32: "I32"}
+
+
+def expected_tensors(cfg: NetConfig) -> dict[str, tuple[tuple[int, ...], str]]:
+    """Name -> (shape, safetensors dtype) of every tensor of ``cfg``'s network, computed on
+    the meta device: nothing is allocated, whatever the widths."""
+    with torch.device("meta"):
+        net = R2N2(cfg)
+    return {k: (tuple(v.shape), _DTYPES.get(v.dtype, str(v.dtype)))
+            for k, v in net.state_dict().items()}
+
+
+def _check_headers(path: Path, cfg: NetConfig) -> None:
+    """The tensors the file declares (names, shapes, dtypes; read from its header only)
+    must be exactly those of ``cfg``'s network."""
+    expected = expected_tensors(cfg)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            found = {k: (tuple(f.get_slice(k).get_shape()), f.get_slice(k).get_dtype())
+                     for k in f.keys()}
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{path}: corrupt tensors ({exc})") from None
+    missing = [k for k in expected if k not in found]
+    extra = [k for k in found if k not in expected]
+    if missing or extra:
+        raise CheckpointError(
+            f"{path}: tensors do not match the {cfg.encoder}/{cfg.cell} network of its config "
+            f"(missing {missing[:3]}, unexpected {extra[:3]})"
+        )
+    for k, (shape, dtype) in expected.items():
+        if found[k][0] != shape:
+            raise CheckpointError(f"{path}: tensor {k} has shape {found[k][0]}, "
+                                  f"expected {shape}")
+        if found[k][1] != dtype:
+            raise CheckpointError(f"{path}: tensor {k} is {found[k][1]}, expected {dtype}")
+
+
+def config_from_metadata(meta: dict[str, Any], origin: str | os.PathLike) -> NetConfig:
+    """The checked network config stored in checkpoint metadata."""
+    cfg = meta.get("config")
+    if not isinstance(cfg, dict):
+        raise CheckpointError(f"{origin}: bad network config in metadata (not a JSON object)")
+    try:
+        return NetConfig.from_dict(cfg)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{origin}: bad network config in metadata ({exc})") from None
 
 
 def load_checkpoint(
     path: str | os.PathLike, device: str | torch.device = "cpu"
 ) -> tuple[R2N2, dict[str, Any]]:
-    """Build the network described by the checkpoint and load its weights (eval mode)."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no such weights file")
-    meta = read_metadata(path)
+    """Build the network described by the checkpoint and load its weights (eval mode).
+
+    Before anything is allocated, the config's fields are checked (types and ranges) and
+    the tensors it implies are compared with the file's header; weights that are not
+    finite are refused, naming the tensor.
+    """
+    from .files import regular_file
+
     try:
-        cfg = NetConfig.from_dict(meta["config"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{path}: bad network config in metadata ({exc})") from None
-    net = R2N2(cfg)
+        path = regular_file(path, "weights file")
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(str(exc)) from None
+    meta = read_metadata(path)
+    cfg = config_from_metadata(meta, path)
+    _check_headers(path, cfg)
     try:
         tensors = st_load(path.read_bytes())
     except (SafetensorError, ValueError) as exc:
         raise CheckpointError(f"{path}: corrupt tensors ({exc})") from None
+    check_finite(tensors, str(path))
+    net = R2N2(cfg)
     load_state_strict(net, tensors, str(path))
     return net.to(device).eval(), meta
+
+
+def check_finite(tensors: dict[str, torch.Tensor], origin: str) -> None:
+    """Refuse weights holding NaN or infinity, naming the first such tensor."""
+    for k, t in tensors.items():
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            raise CheckpointError(f"{origin}: tensor {k} holds NaN or infinite values")
 
 
 def load_state_strict(net: R2N2, tensors: dict[str, torch.Tensor], origin: str) -> None:

@@ -3,12 +3,43 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 # image sizes, defined here once
 VIEW_SIZE = 127  # the network's input: VIEW_SIZE x VIEW_SIZE RGB
 RENDER_SIZE = 137  # a ShapeNetRendering view: RENDER_SIZE x RENDER_SIZE RGBA
 CROP_OFFSET = (RENDER_SIZE - VIEW_SIZE) // 2  # 5: where the test-time centre crop starts
+
+# Upper bounds of a config read from a file (the widest official network uses 256
+# channels and 1024 features): far above any real network, far below what exhausts memory.
+MAX_CHANNELS = 4096
+MAX_FC_FEATURES = 65536
+_TUPLES = ("enc_channels", "dec_channels")
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _check_types(cfg: NetConfig) -> None:
+    """Every field of the type its default has (configs arrive from files as JSON)."""
+    for f in dataclasses.fields(cfg):
+        v = getattr(cfg, f.name)
+        if f.name in _TUPLES:
+            ok = isinstance(v, tuple) and all(_is_int(w) for w in v)
+            want = "a list of integers"
+        elif f.type == "bool":
+            ok, want = isinstance(v, bool), "true or false"
+        elif f.type == "int":
+            ok, want = _is_int(v), "an integer"
+        elif f.type == "float":
+            ok = (_is_int(v) or isinstance(v, float)) and math.isfinite(v)
+            want = "a finite number"
+        else:
+            ok, want = isinstance(v, str), "a string"
+        if not ok:
+            raise ValueError(f"config field {f.name} must be {want}, not {v!r:.60}")
 
 
 @dataclass(frozen=True)
@@ -34,6 +65,7 @@ class NetConfig:
     voxel_size: int = 32
 
     def __post_init__(self) -> None:
+        _check_types(self)
         if self.encoder not in ("residual", "shallow"):
             raise ValueError(f"encoder must be 'residual' or 'shallow', not {self.encoder!r}")
         if self.decoder not in ("residual", "shallow"):
@@ -46,6 +78,16 @@ class NetConfig:
             raise ValueError("enc_channels needs 6 widths and dec_channels 4")
         if self.image_size != VIEW_SIZE or self.grid * 8 != self.voxel_size:
             raise ValueError("the family is defined for 127x127 images and 32^3 = 4^3 x 8 voxels")
+        if self.voxel_size != 32:
+            raise ValueError(f"voxel_size must be 32, not {self.voxel_size}")
+        widths = (*self.enc_channels, self.hidden_channels, *self.dec_channels)
+        if not all(1 <= w <= MAX_CHANNELS for w in widths):
+            raise ValueError(f"channel widths must lie in 1..{MAX_CHANNELS}")
+        if not 1 <= self.fc_features <= MAX_FC_FEATURES:
+            raise ValueError(f"fc_features must lie in 1..{MAX_FC_FEATURES}, "
+                             f"not {self.fc_features}")
+        if not 0.0 <= self.leaky_slope < 1.0:
+            raise ValueError(f"leaky_slope must lie in [0, 1), not {self.leaky_slope}")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -56,7 +98,7 @@ class NetConfig:
         unknown = set(d) - names
         if unknown:
             raise ValueError(f"unknown network config fields: {sorted(unknown)}")
-        kw = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+        kw = {k: tuple(v) if k in _TUPLES and isinstance(v, list) else v for k, v in d.items()}
         return cls(**kw)
 
 

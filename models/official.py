@@ -128,8 +128,13 @@ def read_official_arrays(
     path: str | os.PathLike, progress: Progress | None = None, _scale: float = 1.0
 ) -> list[np.ndarray]:
     """The list of arrays in an official weights file, read without executing any code."""
+    from .files import kind_of
+
     path = Path(path)
     name = path.name
+    kind = kind_of(path)  # a FIFO would block and a device never end: refuse by name
+    if kind is not None:
+        raise OfficialWeightsError(f"{name}: is {kind}, not a weights file")
     try:
         size = path.stat().st_size
         with open(path, "rb") as f:
@@ -275,7 +280,8 @@ def _to_ours(kind: str, a: np.ndarray) -> np.ndarray:
         a = a.transpose(0, 2, 1, 3, 4)[:, :, ::-1, ::-1, ::-1]
     elif kind == "fc":
         a = a.T
-    return np.array(a, dtype=np.float32, order="C")  # always a fresh, writable copy
+    with np.errstate(over="ignore"):  # out-of-range values become inf, refused by the caller
+        return np.array(a, dtype=np.float32, order="C")  # always a fresh, writable copy
 
 
 def _empty_net(cfg: NetConfig) -> R2N2:
@@ -352,9 +358,11 @@ def convert_official(
             raise OfficialWeightsError(
                 f"{name}: array {i} ({oname}) has shape {a.shape}, expected {expected} for {cls}"
             )
-        if not np.isfinite(a).all():
-            raise OfficialWeightsError(f"{name}: array {i} ({oname}) holds NaN or inf values")
-        state[key] = torch.from_numpy(_to_ours(kind, a))
+        ours = _to_ours(kind, a)  # float32: checked after the cast (1e300 becomes inf)
+        if not np.isfinite(ours).all():
+            raise OfficialWeightsError(f"{name}: array {i} ({oname}) holds NaN or inf values "
+                                       "(as float32)")
+        state[key] = torch.from_numpy(ours)
     net.load_state_dict(state, strict=True)
     net.eval()
     meta: dict[str, Any] = {

@@ -77,8 +77,17 @@ def write_binvox(
     atomic_write_bytes(path, encode_binvox(occupancy, translate, scale))
 
 
-def decode_binvox(data: bytes) -> Binvox:
-    """Parse binvox bytes into a grid indexed [x, y, z] (y up)."""
+# Largest grid side accepted when reading (ShapeNetVox32 uses 32): a 1024^3 header on a
+# small file would otherwise allocate a gigabyte.
+MAX_BINVOX_DIM = 256
+
+
+def decode_binvox(data: bytes, max_dim: int = MAX_BINVOX_DIM) -> Binvox:
+    """Parse binvox bytes into a grid indexed [x, y, z] (y up).
+
+    Dimensions above ``max_dim`` per axis, a run-length total that differs from the grid
+    size and trailing bytes after the last run are refused before the grid is allocated.
+    """
     lines = []
     pos = 0
     for _ in range(5):
@@ -105,14 +114,21 @@ def decode_binvox(data: bytes) -> Binvox:
             raise BinvoxError(f"bad binvox header line {line!r}") from exc
     if lines[-1] != "data" or dims is None or len(dims) != 3 or min(dims) <= 0:
         raise BinvoxError("binvox header lacks 'dim' or 'data'")
+    if max(dims) > max_dim:
+        raise BinvoxError(f"binvox grid {'x'.join(map(str, dims))} is larger than "
+                          f"{max_dim} on a side")
     body = np.frombuffer(data, dtype=np.uint8, offset=pos)
-    if body.size % 2:
-        body = body[:-1]
     values, counts = body[0::2], body[1::2].astype(np.int64)
     n = int(np.prod(dims))
-    if counts.sum() < n:
-        raise BinvoxError(f"binvox data is truncated: {counts.sum()} of {n} voxels")
-    flat = np.repeat(values.astype(bool), counts)[:n]
+    total = np.cumsum(counts)
+    done = int(np.searchsorted(total, n))  # index of the run that completes the grid
+    if done == len(total):
+        raise BinvoxError(f"binvox data is truncated: {int(total[-1]) if len(total) else 0} "
+                          f"of {n} voxels")
+    if int(total[done]) != n or body.size != 2 * (done + 1):
+        raise BinvoxError(f"binvox data does not end with the grid's {n} voxels "
+                          "(trailing or overlong runs)")
+    flat = np.repeat(values[: done + 1].astype(bool), counts[: done + 1])
     # stored dims are (x, z, y) in run order x slowest, z, y fastest
     occ = flat.reshape(dims[0], dims[1], dims[2]).transpose(0, 2, 1)
     return Binvox(
@@ -122,10 +138,16 @@ def decode_binvox(data: bytes) -> Binvox:
     )
 
 
-def read_binvox(path: str | os.PathLike) -> np.ndarray:
-    """Read a binvox file as a boolean grid indexed [x, y, z] (y up)."""
-    with open(path, "rb") as f:
-        return decode_binvox(f.read()).occupancy
+def read_binvox(path: str | os.PathLike, max_dim: int = MAX_BINVOX_DIM) -> np.ndarray:
+    """Read a binvox file as a boolean grid indexed [x, y, z] (y up).
+
+    Only regular files are read (a FIFO or device is refused by name), at most the size
+    the largest accepted grid can take.
+    """
+    from .files import read_bytes_capped
+
+    limit = 2 * max_dim**3 + 4096  # one (value, count) pair per voxel at worst, + header
+    return decode_binvox(read_bytes_capped(path, limit, "binvox file"), max_dim).occupancy
 
 
 def iou(pred: Any, target: Any) -> Any:

@@ -31,13 +31,18 @@ def resolve_weights(spec: str | os.PathLike | None) -> Path:
                 f"the bundled default model is missing ({path}); pass --weights FILE"
             )
         return path
+    from .models.files import kind_of, regular_file
+
     path = Path(spec).expanduser()
-    if not path.is_file():
+    if not path.exists() and kind_of(path) is None:
         hint = ""
         if difflib.get_close_matches(str(spec).lower(), ["default"], n=1, cutoff=0.6):
             hint = "; did you mean 'default' (the bundled model)?"
         raise CheckpointError(f"{path}: no such weights file{hint}")
-    return path
+    try:
+        return regular_file(path, "weights file")
+    except (OSError, ValueError) as exc:  # a folder, FIFO or device is named as such
+        raise CheckpointError(str(exc)) from None
 
 
 def pick_device(device: str = "auto") -> torch.device:
