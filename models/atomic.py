@@ -18,18 +18,37 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     reader never sees a partly written file.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _about(path, exc) from None
     try:
         os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         with os.fdopen(fd, mode) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise _about(path, exc) from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _about(path: Path, exc: OSError) -> OSError:
+    """``exc`` re-phrased about the target ``path`` (not the internal temporary file)."""
+    if isinstance(exc, FileNotFoundError) and not path.parent.is_dir():
+        reason = f"folder {path.parent} does not exist"
+    elif path.is_dir():
+        reason = "it is a folder"
+    else:
+        reason = exc.strerror or str(exc)
+    err = type(exc)(f"cannot write {path}: {reason}")
+    err.errno = exc.errno  # kept for callers; the message stays one plain line
+    return err
 
 
 def _umask() -> int:

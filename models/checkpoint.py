@@ -79,11 +79,19 @@ _DTYPES = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",
            torch.float64: "F64", torch.int64: "I64", torch.int32: "I32"}
 
 
+class _Skeleton(R2N2):
+    """The network's modules without its weight initialisation (random normal draws on the
+    meta device first load PyTorch's Python decompositions: seconds for nothing)."""
+
+    def reset_parameters(self) -> None:
+        pass
+
+
 def expected_tensors(cfg: NetConfig) -> dict[str, tuple[tuple[int, ...], str]]:
     """Name -> (shape, safetensors dtype) of every tensor of ``cfg``'s network, computed on
     the meta device: nothing is allocated, whatever the widths."""
     with torch.device("meta"):
-        net = R2N2(cfg)
+        net = _Skeleton(cfg)
     return {k: (tuple(v.shape), _DTYPES.get(v.dtype, str(v.dtype)))
             for k, v in net.state_dict().items()}
 

@@ -32,6 +32,32 @@ from .recipes import TrainConfig
 from .voxels import iou
 
 
+def check_config(cfg: TrainConfig) -> None:
+    """Refuse settings no run can use, with one line naming the option."""
+    def need(ok: bool, msg: str) -> None:
+        if not ok:
+            raise ValueError(msg)
+
+    ints = ("iterations", "batch_size", "max_views", "min_views", "seed", "workers",
+            "checkpoint_every", "val_every", "val_models", "threads")
+    for name in ints:
+        v = getattr(cfg, name)
+        need(isinstance(v, int) and not isinstance(v, bool),
+             f"--{name.replace('_', '-')} must be an integer, not {v!r}")
+    for name in ("batch_size", "max_views", "checkpoint_every", "val_every"):
+        need(getattr(cfg, name) >= 1, f"--{name.replace('_', '-')} must be at least 1")
+    for name in ("iterations", "workers", "val_models", "threads", "seed"):
+        need(getattr(cfg, name) >= 0, f"--{name.replace('_', '-')} must not be negative")
+    need(1 <= cfg.min_views <= cfg.max_views, "min_views must lie in 1..--max-views")
+    need(math.isfinite(cfg.lr) and cfg.lr > 0, "--lr must be a positive number")
+    need(math.isfinite(cfg.weight_decay) and cfg.weight_decay >= 0,
+         "--weight-decay must not be negative")
+    need(all(math.isfinite(f) and 0 <= f <= 1 for f in cfg.lr_steps),
+         "--lr-steps are fractions of --iterations, each in 0..1")
+    need(cfg.loss in ("last", "every"), "--loss must be 'last' or 'every'")
+    preset(cfg.preset)  # names the presets if unknown
+
+
 def learning_rate(cfg: TrainConfig, it: int) -> float:
     drops = sum(1 for f in cfg.lr_steps if it >= f * cfg.iterations)
     return cfg.lr * (0.1**drops)
@@ -111,6 +137,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
     dead channels' weights into subnormals, which x86 CPUs compute in microcode (a run
     started from the bundled model's weights took 10.3 s per step instead of 2.5 s).
     """
+    check_config(cfg)
     rank, world, device = _setup_distributed()
     flush = device.type == "cpu" and torch.set_flush_denormal(True)
     try:
@@ -139,11 +166,15 @@ def _train(cfg: TrainConfig, progress: bool, rank: int, world: int, device: torc
     start, elapsed = 0, 0.0
     if last_ckpt.is_file() and state_file.is_file():
         load_weights(net, last_ckpt)
-        state = torch.load(state_file, map_location=device, weights_only=True)
-        opt.load_state_dict(state["optimizer"])
-        start, elapsed = int(state["iteration"]), float(state.get("elapsed", 0.0))
+        start, elapsed = _load_state(state_file, opt, device)
         if rank == 0:
             print(f"resuming {out} at iteration {start}")
+    elif last_ckpt.exists() or state_file.exists():  # half a checkpoint: never overwrite it
+        have, lost = ((last_ckpt, state_file) if last_ckpt.exists() else (state_file, last_ckpt))
+        hint = (f"to continue from its weights, start a new run with --init {last_ckpt}"
+                if have == last_ckpt else "move it away to start afresh")
+        raise ValueError(f"cannot resume {out}: it has {have.name} but no {lost.name} "
+                         f"(optimizer state and iteration); {hint}")
     elif cfg.init:
         load_weights(net, cfg.init)
     model: torch.nn.Module = net
@@ -156,7 +187,9 @@ def _train(cfg: TrainConfig, progress: bool, rank: int, world: int, device: torc
     if rank == 0:
         atomic_write_text(out / "train_config.json", json.dumps(dataclasses.asdict(cfg), indent=2))
         if not log_path.is_file() or start == 0:
-            log_path.write_text(",".join(fields + val_fields) + "\n")
+            atomic_write_text(log_path, ",".join(fields + val_fields) + "\n")
+        else:  # rows logged after the checkpoint (a hard kill) are logged again from here
+            _trim_log(log_path, start)
 
     def checkpoint(it: int) -> None:
         if rank != 0:
@@ -183,7 +216,10 @@ def _train(cfg: TrainConfig, progress: bool, rank: int, world: int, device: torc
         net.train()
         while it < cfg.iterations:
             t0 = time.perf_counter()
-            batch = next(batches)
+            try:
+                batch = next(batches)
+            except (RuntimeError, ValueError, OSError) as exc:  # from the data, maybe a worker
+                raise ValueError(f"{cfg.data}: no training batch ({_last_line(exc)})") from None
             images = batch["images"].to(device, non_blocking=True)
             voxels = batch["voxels"].to(device, non_blocking=True)
             for g in opt.param_groups:
@@ -257,6 +293,44 @@ def load_weights(net: R2N2, path: str | os.PathLike) -> None:
             "pass --preset with the preset it was trained as"
         )
     net.load_state_dict(loaded.state_dict())
+
+
+def _last_line(exc: BaseException) -> str:
+    """The message of ``exc``; a DataLoader worker's (which carries the worker's traceback)
+    reduced to its last line."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    return lines[-1] if lines else type(exc).__name__
+
+
+def _load_state(path: Path, opt: torch.optim.Optimizer,
+                device: torch.device) -> tuple[int, float]:
+    """Load the optimizer state saved beside a checkpoint; (iteration, elapsed seconds)."""
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+        it, elapsed = state["iteration"], float(state.get("elapsed", 0.0))
+        if not isinstance(it, int) or not 0 <= it:
+            raise ValueError(f"iteration {it!r}")
+        opt.load_state_dict(state["optimizer"])
+    except Exception as exc:  # any unpickling or shape failure of a corrupt file
+        raise ValueError(f"{path}: unreadable training state ({type(exc).__name__}: "
+                         f"{_last_line(exc)[:200]}); to continue from the weights, start a new "
+                         f"run with --init {path.parent / 'last.safetensors'}") from None
+    return it, elapsed
+
+
+def _trim_log(path: Path, upto: int) -> None:
+    """Keep the header and the rows of iterations <= ``upto`` (atomically)."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return
+    kept = lines[:1]
+    for line in lines[1:]:
+        first = line.split(",", 1)[0]
+        if first.isdigit() and int(first) <= upto:
+            kept.append(line)
+    if len(kept) != len(lines):
+        atomic_write_text(path, "\n".join(kept) + "\n")
 
 
 def _torch_bytes(obj: Any) -> bytes:

@@ -58,6 +58,11 @@ def pick_device(device: str = "auto") -> torch.device:
         dev = torch.device(device)
     except RuntimeError as exc:
         raise ValueError(f"unknown device {device!r} (use auto, cpu, cuda or mps)") from exc
+    if dev.type not in ("cpu", "cuda", "mps"):  # meta, xla, ...: no real computation
+        raise ValueError(f"device {device!r} cannot run the network (use auto, cpu, cuda or mps)")
+    if dev.type == "mps" and not getattr(torch.backends, "mps", None) \
+            or dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError("device mps requested but Apple MPS is not available; use --device cpu")
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("device cuda requested but no CUDA GPU is available; use --device cpu")
     return dev

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import resource
 import subprocess
 import sys
 import time
@@ -31,8 +30,8 @@ from r2n2_viewer.models.net import R2N2
 from r2n2_viewer.models.voxels import encode_binvox
 
 MEMORY_LIMIT = 3 * 2**30
-_PROGRESS = re.compile(r"\d+it \[|it/s\]")  # a tqdm progress bar line
-TIMEOUT_S = 120
+_PROGRESS = re.compile(r"%\||\d+it \[")  # a tqdm progress bar line
+TIMEOUT_S = 240  # generous: a shared machine under load; a hang never ends
 
 
 @dataclass
@@ -45,13 +44,20 @@ class Case:
     result: dict = field(default_factory=dict)
 
 
-def _limit_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+# the child limits its own address space, then runs `r2n2` (a preexec_fn is unsafe with the
+# threads that run cases side by side)
+_LAUNCH = ("import resource, runpy, sys; "
+           f"resource.setrlimit(resource.RLIMIT_AS, ({MEMORY_LIMIT}, {MEMORY_LIMIT})); "
+           "sys.argv[0] = 'r2n2'; runpy.run_module('r2n2_viewer.cli', run_name='__main__')")
 
 
 def _snapshot(box: Path, out: Path) -> dict[str, tuple[int, int]]:
-    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in box.parent.rglob("*")
-            if p.is_file() and out not in p.parents}
+    """Every file under the cases' root but in an output folder (cases run side by side:
+    each may write in its own ``out`` only)."""
+    root = box.parent
+    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*")
+            if p.is_file() and out not in p.parents
+            and p.relative_to(root).parts[1:2] != ("out",)}
 
 
 def _run(case: Case, box: Path) -> None:
@@ -61,9 +67,9 @@ def _run(case: Case, box: Path) -> None:
     t0 = time.perf_counter()
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
     try:
-        proc = subprocess.run([sys.executable, "-m", "r2n2_viewer.cli", *argv], cwd=box,
-                              capture_output=True, text=True, timeout=TIMEOUT_S,
-                              preexec_fn=_limit_memory, env=env, stdin=subprocess.DEVNULL)
+        proc = subprocess.run([sys.executable, "-c", _LAUNCH, *argv], cwd=box,
+                              capture_output=True, text=True, timeout=TIMEOUT_S, env=env,
+                              stdin=subprocess.DEVNULL)
         case.result.update(rc=proc.returncode, err=proc.stderr)
     except subprocess.TimeoutExpired:
         case.result.update(rc=None, err="timed out")
@@ -148,7 +154,8 @@ def _build(root: Path) -> list[Case]:
                ["eval", "--weights", "{box}/w.safetensors", "--data", "{box}"],
                "character device")
     (box / "w.safetensors").symlink_to("/dev/zero")
-    case("weights_folder", ["eval", "--weights", "{box}", "--data", "{box}"], "folder")
+    case("weights_folder", ["eval", "--weights", "{box}", "--data", "{box}"],
+         "is a folder, not a weights file")
     box = case("convert_fifo", ["convert", "{box}/w.npy", "-o", "{box}/out/w.safetensors"],
                "FIFO")
     os.mkfifo(box / "w.npy")
@@ -163,6 +170,53 @@ def _build(root: Path) -> list[Case]:
         lie = encode_binvox(np.zeros((32, 32, 32), bool)).split(b"data\n")[0]
         runs = bytes([0, 255]) * (1024**3 // 255) + bytes([0, 1024**3 % 255])
         vox.write_bytes(lie.replace(b"dim 32 32 32", b"dim 1024 1024 1024") + b"data\n" + runs)
+
+    # datasets: listings that climb out or are not text
+    box = case("listing_escapes", ["pack", "{box}/data", "-o", "{box}/out/p.npz"],
+               "no usable models", warn="not plain file names")
+    make_dataset(box / "data", per_cat=1, views=1)
+    (box / "secret.png").write_bytes(next((box / "data").rglob("00.png")).read_bytes())
+    for listing in (box / "data").rglob("renderings.txt"):
+        listing.write_text(f"../../../../../secret.png\n{box / 'secret.png'}\n")
+    box = case("listing_not_utf8", ["train", "--data", "{box}/data", "--out", "{box}/out",
+                                    "--preset", "tiny", "--iterations", "1", "--workers", "0"],
+               "no usable models", warn="not UTF-8")
+    make_dataset(box / "data", per_cat=5, views=1)
+    for listing in (box / "data").rglob("renderings.txt"):
+        listing.write_bytes(b"\xff\xfe0\x000\x00.png")
+    box = case("train_unreadable_images",
+               ["train", "--data", "{box}/data", "--out", "{box}/out", "--preset", "tiny",
+                "--iterations", "1", "--batch-size", "2", "--workers", "1", "--val-models", "0"],
+               "unreadable models", warn="unreadable image")
+    make_dataset(box / "data", per_cat=5, views=1)
+    for png in (box / "data").rglob("*.png"):
+        png.write_bytes(b"\x89PNG\r\n\x1a\n broken")
+
+    # training: bad options, half a checkpoint, a corrupt state: the run is never touched
+    def train_case(name: str, expect: str, *extra: str, state: bytes | None = None) -> None:
+        box = case(name, ["train", "--data", str(shared / "data"), "--out", "{box}/run",
+                          "--preset", "tiny", "--iterations", "4", "--workers", "0", *extra],
+                   expect, out="nothing")
+        if state is not None or name == "train_lost_state":
+            (box / "run").mkdir()
+            _checkpoint(box / "run" / "last.safetensors", tensors, _config())
+            (box / "run" / "log.csv").write_text("iteration,loss\n1,0.5\n2,0.4\n")
+            if state is not None:
+                (box / "run" / "train_state.pt").write_bytes(state)
+
+    train_case("train_checkpoint_every_0", "--checkpoint-every must be at least 1",
+               "--checkpoint-every", "0")
+    train_case("train_val_every_0", "--val-every must be at least 1", "--val-every", "0")
+    train_case("train_lost_state", "--init")
+    train_case("train_corrupt_state", "unreadable training state", state=b"\x80\x02garbage")
+
+    # synth: extending a dataset with another number of views
+    box = case("synth_other_views", ["synth", "--out", "{box}/data", "--models-per-category",
+                                     "1", "--views", "3", "--categories", "chair"],
+               "--views 2", out="nothing")
+    (box / "data").mkdir()
+    (box / "data" / "synth.json").write_text(json.dumps(
+        {"generator_version": 2, "seed": 0, "views": 2, "objects": []}))
     return cases
 
 
@@ -180,7 +234,9 @@ CASE_NAMES = [
     "pack_categories_list", "pack_offsets_backwards", "pack_object_array", "pack_zip_bomb",
     "ckpt_fc_4m", "ckpt_wide_valid_config", "ckpt_negative", "ckpt_string_field",
     "ckpt_meta_list", "ckpt_all_nan", "weights_fifo", "weights_dev_zero", "weights_folder",
-    "convert_fifo", "binvox_1024_header",
+    "convert_fifo", "binvox_1024_header", "listing_escapes", "listing_not_utf8",
+    "train_unreadable_images", "train_checkpoint_every_0", "train_val_every_0",
+    "train_lost_state", "train_corrupt_state", "synth_other_views",
 ]
 
 

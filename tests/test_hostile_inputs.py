@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import threading
 from pathlib import Path
@@ -26,8 +27,10 @@ def _tree(root: Path) -> set[str]:
 
 
 def _one_line_error(capsys, argv: list[str]) -> str:
+    """The one error line ``r2n2 argv`` prints (progress bars aside); it must fail."""
     assert main(argv) != 0
-    err = capsys.readouterr().err.strip().splitlines()
+    err = [ln for ln in capsys.readouterr().err.strip().splitlines()
+           if not re.search(r"%\||\d+it \[", ln)]
     assert len(err) == 1, err
     return err[0]
 
@@ -261,3 +264,173 @@ def test_loading_a_good_checkpoint_still_works(tiny_net, tiny_checkpoint):
     for k, v in tiny_net.state_dict().items():
         assert torch.equal(net.state_dict()[k], v)
     assert type(tiny_net.cfg).from_dict(meta["config"]) == tiny_net.cfg
+
+
+# --- 5, 8. renderings.txt: names stay in the rendering folder; bad text skips one model --
+def _first_rendering_dir(root: Path) -> Path:
+    return sorted((root / "ShapeNetRendering").glob("*/*/rendering"))[0]
+
+
+def test_view_listing_cannot_leave_the_rendering_folder(tmp_path, caplog):
+    from r2n2_viewer.models.data.shapenet import build_index
+
+    root = make_dataset(tmp_path / "data", per_cat=2, views=2)
+    secret = tmp_path / "secret.png"
+    secret.write_bytes((_first_rendering_dir(root) / "00.png").read_bytes())
+    rdir = _first_rendering_dir(root)
+    depth = len(rdir.relative_to(tmp_path).parts)
+    (rdir / "renderings.txt").write_text(f"{'../' * depth}secret.png\n{secret}\n01.png\n")
+    records = build_index(root, "all")
+    rec = next(r for r in records if r.rendering_dir == rdir)
+    assert rec.views == ("01.png",)
+    assert any("renderings.txt" in m and "plain file names" in m for m in caplog.messages)
+    pack(root, tmp_path / "p.npz", views=8, workers=1, progress=False)
+    assert "secret.png" not in "".join(pack_arrays(tmp_path / "p.npz")["view_names"].tolist())
+
+
+def test_a_non_utf8_listing_skips_only_its_model(tmp_path, caplog, tiny_checkpoint, capsys):
+    from r2n2_viewer.models.data.shapenet import build_index
+
+    root = make_dataset(tmp_path / "data", per_cat=5, views=2)
+    rdir = _first_rendering_dir(root)
+    (rdir / "renderings.txt").write_bytes(b"00.png\n\xff\xfe\xfa.png\n")
+    records = build_index(root, "all")
+    assert len(records) == 9 and rdir not in [r.rendering_dir for r in records]
+    assert any(str(rdir / "renderings.txt") in m and "UTF-8" in m for m in caplog.messages)
+    assert pack(root, tmp_path / "p.npz", views=2, workers=1, progress=False)["models"] == 9
+    assert main(["eval", "--weights", tiny_checkpoint, "--data", str(root), "--max-views", "1",
+                 "--device", "cpu"]) == 0
+    assert "mean IoU" in capsys.readouterr().out
+
+
+def test_pack_leaves_out_a_model_with_a_broken_view(tmp_path, caplog):
+    root = make_dataset(tmp_path / "data", per_cat=2, views=2)
+    (_first_rendering_dir(root) / "01.png").write_bytes(b"not a png")
+    (_first_rendering_dir(root).parent.parent.parent / "x").mkdir()  # not a model: ignored
+    assert pack(root, tmp_path / "p.npz", views=2, workers=1, progress=False)["models"] == 3
+    assert any("01.png" in m and "left out of the pack" in m for m in caplog.messages)
+
+
+# --- 16. messages name the file -----------------------------------------------------------
+@pytest.mark.parametrize("content, match", [
+    (b"{not json", "not a JSON category file"),
+    (b"\xff\xfe{}", "not a JSON category file"),
+    (json.dumps({"x": {"id": "../../etc"}}).encode(), "not a plain folder name"),
+])
+def test_category_file_errors_name_the_file(tmp_path, capsys, content, match):
+    root = make_dataset(tmp_path / "data", per_cat=1, views=1)
+    (root / "categories.json").write_bytes(content)
+    err = _one_line_error(capsys, ["pack", str(root), "-o", str(tmp_path / "p.npz")])
+    assert str(root / "categories.json") in err and match in err
+
+
+def test_write_errors_name_the_target_not_the_temporary_file(tmp_path, capsys):
+    root = make_dataset(tmp_path / "data", per_cat=1, views=1)
+    target = tmp_path / "missing" / "p.npz"
+    err = _one_line_error(capsys, ["pack", str(root), "-o", str(target), "--workers", "1"])
+    assert f"cannot write {target}" in err and ".tmp" not in err
+    (tmp_path / "p.npz").mkdir()
+    err = _one_line_error(capsys, ["pack", str(root), "-o", str(tmp_path / "p.npz"),
+                                   "--workers", "1"])
+    assert "is a folder" in err and ".tmp" not in err
+
+
+# --- 4, 9, 13. training: never destroy a run; options and states checked --------------
+_TRAIN = ["--preset", "tiny", "--batch-size", "2", "--max-views", "2", "--workers", "0",
+          "--val-models", "0", "--no-progress", "--threads", "1"]
+
+
+@pytest.fixture(scope="module")
+def train_data(tmp_path_factory) -> Path:
+    return make_dataset(tmp_path_factory.mktemp("train") / "data", per_cat=5, views=2)
+
+
+def _train(data: Path, out: Path, iterations: int, *extra: str) -> int:
+    return main(["train", "--data", str(data), "--out", str(out), "--iterations",
+                 str(iterations), "--checkpoint-every", "2", *_TRAIN, *extra])
+
+
+def test_resume_without_training_state_refuses_and_keeps_the_run(train_data, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert _train(train_data, run, 2) == 0
+    (run / "train_state.pt").unlink()
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    capsys.readouterr()
+    for extra in ((), ("--resume",)):
+        err = _one_line_error(capsys, ["train", "--data", str(train_data), "--out", str(run),
+                                       "--iterations", "4", *_TRAIN, *extra])
+        assert f"--init {run / 'last.safetensors'}" in err and "train_state.pt" in err
+        assert {p.name: p.read_bytes() for p in run.iterdir()} == before
+
+
+def test_a_corrupt_training_state_is_one_line(train_data, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert _train(train_data, run, 2) == 0
+    (run / "train_state.pt").write_bytes(b"PK\x03\x04 definitely not a torch file")
+    capsys.readouterr()
+    err = _one_line_error(capsys, ["train", "--data", str(train_data), "--out", str(run),
+                                   "--iterations", "4", *_TRAIN])
+    assert "unreadable training state" in err and "--init" in err
+
+
+def test_resume_after_a_hard_kill_logs_each_iteration_once(train_data, tmp_path):
+    run = tmp_path / "run"
+    assert _train(train_data, run, 2) == 0
+    log = run / "log.csv"
+    # a hard kill after iterations 3 and 4 were logged but before their checkpoint
+    rows = log.read_text().splitlines()
+    log.write_text("\n".join(rows + [f"{i}," + rows[-1].split(",", 1)[1] for i in (3, 4)])
+                   + "\n")
+    assert _train(train_data, run, 4) == 0
+    its = [int(r.split(",")[0]) for r in log.read_text().splitlines()[1:]]
+    assert its == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("option, value, match", [
+    ("--checkpoint-every", "0", "--checkpoint-every must be at least 1"),
+    ("--val-every", "0", "--val-every must be at least 1"),
+    ("--iterations", "-5", "--iterations must not be negative"),
+    ("--lr", "nan", "--lr must be a positive number"),
+    ("--workers", "-1", "--workers must not be negative"),
+])
+def test_unusable_training_options_are_one_line(train_data, tmp_path, capsys, option, value,
+                                                match):
+    err = _one_line_error(capsys, ["train", "--data", str(train_data), "--out",
+                                   str(tmp_path / "run"), *_TRAIN, option, value])
+    assert match in err
+    assert not (tmp_path / "run" / "last.safetensors").exists()
+
+
+def test_training_on_a_dataset_without_readable_images_is_one_line(tmp_path, capsys):
+    root = make_dataset(tmp_path / "data", per_cat=5, views=2)
+    for png in root.rglob("*.png"):
+        png.write_bytes(b"\x89PNG broken")
+    for workers in ("0", "1"):
+        err = _one_line_error(capsys, ["train", "--data", str(root), "--out",
+                                       str(tmp_path / f"run{workers}"), "--iterations", "2",
+                                       *_TRAIN, "--workers", workers])
+        assert str(root) in err and "unreadable" in err
+
+
+def test_a_device_that_cannot_compute_is_refused():
+    from r2n2_viewer.weights import pick_device
+
+    for device in ("meta", "cpu:0:1"):
+        with pytest.raises(ValueError, match="device"):
+            pick_device(device)
+    assert pick_device("cpu").type == "cpu"
+
+
+# --- 14. synth resumed with other settings ----------------------------------------------
+def test_synth_refuses_to_extend_a_dataset_with_other_views(tmp_path, capsys):
+    from r2n2_viewer.models.synth.generate import generate
+
+    generate(tmp_path, 1, views=2, categories=["chair"], workers=1, progress=False)
+    manifest = (tmp_path / "synth.json").read_bytes()
+    err = _one_line_error(capsys, ["synth", "--out", str(tmp_path), "--models-per-category",
+                                   "1", "--views", "3", "--categories", "chair"])
+    assert "--views 2" in err
+    assert (tmp_path / "synth.json").read_bytes() == manifest
+    err = _one_line_error(capsys, ["synth", "--out", str(tmp_path), "--models-per-category",
+                                   "1", "--views", "2", "--seed", "1", "--categories", "chair"])
+    assert "--seed 0" in err

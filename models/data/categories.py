@@ -61,13 +61,19 @@ def load_categories(path: str | os.PathLike) -> dict[str, str]:
     Accepts the official format, entries lacking ``name`` (then the known name or the
     synset) and keys that differ from ``id`` (``id`` wins).
     """
-    with open(path, encoding="utf-8") as f:
-        data = json.load(f)
+    from ..files import is_safe_name, read_bytes_capped
+
+    try:
+        data = json.loads(read_bytes_capped(path, 2**24, "category file").decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ValueError(f"{path}: not a JSON category file ({exc})") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a JSON object of categories")
     out: dict[str, str] = {}
     for key, entry in data.items():
         entry = entry if isinstance(entry, dict) else {}
         syn = str(entry.get("id", key))
+        if not is_safe_name(syn):  # a synset id names a folder of the dataset
+            raise ValueError(f"{path}: category id {syn[:80]!r} is not a plain folder name")
         out[syn] = str(entry.get("name", CATEGORIES.get(syn, syn)))
     return out

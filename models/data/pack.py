@@ -31,7 +31,14 @@ import numpy as np
 from PIL import Image
 
 from ..atomic import atomic_write, atomic_write_bytes, atomic_write_text
-from .shapenet import RENDER_DIR, VOXEL_DIR, ModelRecord, build_index, dataset_categories
+from .shapenet import (
+    RENDER_DIR,
+    VOXEL_DIR,
+    ModelRecord,
+    build_index,
+    dataset_categories,
+    report,
+)
 
 FORMAT = "r2n2-pack/1"
 META_FILE = "rendering_metadata.txt"
@@ -80,22 +87,32 @@ def _star(call: tuple[Callable, tuple]):
     return fn(*job)
 
 
-def _encode_model(rec: ModelRecord, views: int) -> PackedModel:
+def _encode_model(rec: ModelRecord, views: int) -> PackedModel | None:
+    """One model's packed form; ``None`` (with a warning naming the file) if it is broken."""
+    from ..files import read_bytes_capped
+
     names = list(rec.views[:views])  # a prefix: view i is line i of the metadata file
     meta_lines: list[str] = []
     meta_path = rec.rendering_dir / META_FILE
-    if meta_path.is_file():
-        meta_lines = meta_path.read_text().splitlines()
     blobs, metas = [], []
-    for i, name in enumerate(names):
-        with Image.open(rec.rendering_dir / name) as im:
-            buf = io.BytesIO()
-            im.convert("RGBA").save(buf, "WEBP", lossless=True, method=2, exact=True)
-        blobs.append(buf.getvalue())
-        metas.append(meta_lines[i] if i < len(meta_lines) else "")
-    return PackedModel(
-        rec.synset, rec.model_id, names, blobs, metas, rec.voxel_path.read_bytes()
-    )
+    path = meta_path
+    try:
+        if meta_path.is_file():
+            meta_lines = read_bytes_capped(meta_path, 2**20, "metadata file").decode(
+                "utf-8").splitlines()
+        for i, name in enumerate(names):
+            path = rec.rendering_dir / name
+            with Image.open(path) as im:
+                buf = io.BytesIO()
+                im.convert("RGBA").save(buf, "WEBP", lossless=True, method=2, exact=True)
+            blobs.append(buf.getvalue())
+            metas.append(meta_lines[i] if i < len(meta_lines) else "")
+        path = rec.voxel_path
+        binvox = read_bytes_capped(path, 2**26, "binvox file")
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        report(path, f"model left out of the pack ({exc})")
+        return None
+    return PackedModel(rec.synset, rec.model_id, names, blobs, metas, binvox)
 
 
 def _concat(chunks: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
@@ -122,7 +139,9 @@ def pack(
         raise PackError(f"no usable models under {root}")
     bar = tqdm(total=len(records), desc="pack", unit="model", disable=not progress)
     jobs = ((rec, views) for rec in records)
-    models: list[PackedModel] = list(_map(_encode_model, jobs, workers, bar))
+    models = [m for m in _map(_encode_model, jobs, workers, bar) if m is not None]
+    if not models:
+        raise PackError(f"no readable models under {root}")
 
     webp, webp_off = _concat([b for m in models for b in m.views_webp])
     binvox, binvox_off = _concat([m.binvox for m in models])

@@ -97,12 +97,32 @@ class ModelRecord:
     views: tuple[str, ...]  # PNG file names, in renderings.txt order
 
 
+MAX_LISTING_BYTES = 2**20  # renderings.txt: 24 short lines in ShapeNet
+
+
 def _view_names(rdir: Path) -> list[str]:
+    """The model's view file names, in ``renderings.txt`` order (else its PNGs, sorted).
+
+    Entries that are not plain file names (absolute, ``../``, sub-folders) are left out
+    with a warning: a view is always a file of ``rdir`` itself. A listing that is not
+    UTF-8 text raises ``ValueError`` naming it.
+    """
+    from ..files import is_safe_name, read_bytes_capped
+
     listing = rdir / "renderings.txt"
     if listing.is_file():
-        names = [n.strip() for n in listing.read_text().splitlines() if n.strip()]
-        return [n for n in names if (rdir / n).is_file()]
-    return sorted(p.name for p in rdir.glob("*.png"))
+        try:
+            text = read_bytes_capped(listing, MAX_LISTING_BYTES, "view listing").decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{listing}: not UTF-8 text ({exc.reason} at byte "
+                             f"{exc.start})") from None
+        names = [n.strip() for n in text.splitlines() if n.strip()]
+        bad = [n for n in names if not is_safe_name(n)]
+        if bad:
+            report(listing, f"entries that are not plain file names of this folder "
+                            f"ignored: {bad[:3]!r:.200}")
+        return [n for n in names if is_safe_name(n) and (rdir / n).is_file()]
+    return sorted(p.name for p in rdir.glob("*.png") if p.is_file())
 
 
 @dataclass(frozen=True)
@@ -195,7 +215,11 @@ def build_index(
             if not rdir.is_dir():
                 report(rdir, "missing rendering folder")
                 continue
-            views = _view_names(rdir)
+            try:
+                views = _view_names(rdir)
+            except (OSError, ValueError) as exc:
+                report(rdir / "renderings.txt", f"unreadable view listing ({exc})")
+                continue
             if not views:
                 report(rdir, "no rendered views")
                 continue

@@ -170,20 +170,28 @@ def _worker_task(task: tuple) -> dict:
     return write_object(Path(out), _WORKER["renderer"], seed, synset, index, views)
 
 
-def _check_version(out: Path) -> None:
-    """Refuse to add objects of this generator to a dataset another version wrote."""
+def _check_manifest(out: Path, views: int, seed: int) -> None:
+    """Refuse to add objects to a dataset written by another generator version, or with
+    another number of views or seed: an object counts as complete by its files, so older
+    objects would be kept as they are while ``synth.json`` described the new settings."""
     manifest = out / "synth.json"
     if not manifest.is_file():
         return
     try:
-        found = json.loads(manifest.read_text()).get("generator_version", 1)
-    except (OSError, ValueError, AttributeError):
-        raise ValueError(f"{manifest}: unreadable; delete it or write to a new folder") from None
-    if found != GENERATOR_VERSION:
+        found = json.loads(manifest.read_text(encoding="utf-8"))
+        version = found.get("generator_version", 1)
+    except (OSError, ValueError, AttributeError) as exc:
+        raise ValueError(f"{manifest}: unreadable ({exc}); delete it or write to a new "
+                         "folder") from None
+    if version != GENERATOR_VERSION:
         raise ValueError(
-            f"{out} was written by synth generator version {found}, this is version "
+            f"{out} was written by synth generator version {version}, this is version "
             f"{GENERATOR_VERSION}: its objects differ, so write to a new folder"
         )
+    for name, value in (("views", views), ("seed", seed)):
+        if name in found and found[name] != value:
+            raise ValueError(f"{out} holds objects made with --{name} {found[name]!r}; "
+                             f"extend it with --{name} {found[name]!r} or write to a new folder")
 
 
 def generate(
@@ -204,7 +212,7 @@ def generate(
         raise ValueError("views must be 1..99")
     synsets = synsets_for(categories)
     out = Path(out_dir)
-    _check_version(out)
+    _check_manifest(out, views, seed)
     out.mkdir(parents=True, exist_ok=True)
     write_categories(out / "categories.json", synsets)
     tasks, done = [], []
