@@ -21,15 +21,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import TINY
 from hostile_data import make_dataset, pack_arrays, rewrite_pack, zip_bomb
 from safetensors.torch import save as st_save
 
+from r2n2_viewer.models.config import PRESETS
 from r2n2_viewer.models.data.pack import pack
 from r2n2_viewer.models.net import R2N2
 from r2n2_viewer.models.voxels import encode_binvox
 
 MEMORY_LIMIT = 3 * 2**30
+TINY = PRESETS["tiny"]
 _PROGRESS = re.compile(r"%\||\d+it \[")  # a tqdm progress bar line
 TIMEOUT_S = 240  # generous: a shared machine under load; a hang never ends
 
