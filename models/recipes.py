@@ -13,7 +13,7 @@ from typing import Any
 
 @dataclass
 class TrainConfig:
-    data: str
+    data: str | list[str]  # one dataset root, or several whose train splits are pooled
     out: str
     preset: str = "small"
     iterations: int = 60000
@@ -31,6 +31,9 @@ class TrainConfig:
     bg_prob: float = 0.0
     backgrounds: str | None = None  # a folder of images
     jitter: float = 0.0  # colour jitter strength: factors in [1 - jitter, 1 + jitter]
+    # with several roots: how many times each root's training models enter one epoch
+    # (oversamples a small dataset among large ones); empty = once each
+    data_repeat: tuple[int, ...] = ()
     init: str | None = None  # start from these weights (a checkpoint of the same preset)
     seed: int = 0
     workers: int = 2
@@ -81,6 +84,11 @@ RECIPES["default-views8"] = {
 RECIPES["photo"] = {**RECIPES["default"], "bg_prob": 0.5, "jitter": 0.2, "flip": False}
 
 
+def data_roots(cfg: TrainConfig) -> list[str]:
+    """The dataset roots of ``cfg`` as a list (the first one validates during training)."""
+    return [cfg.data] if isinstance(cfg.data, str) else list(cfg.data)
+
+
 def apply_recipe(cfg: TrainConfig, overrides: dict[str, Any] | None = None) -> TrainConfig:
     """``cfg`` with its recipe's settings, then ``overrides`` (explicit options) on top;
     settings that cannot work together are a ValueError."""
@@ -92,6 +100,12 @@ def apply_recipe(cfg: TrainConfig, overrides: dict[str, Any] | None = None) -> T
         raise ValueError(f"--bg-prob must be in [0, 1], got {out.bg_prob:g}")
     if not 0.0 <= out.jitter < 1.0:
         raise ValueError(f"--jitter must be in [0, 1), got {out.jitter:g}")
+    roots = [out.data] if isinstance(out.data, str) else list(out.data)
+    if out.data_repeat and len(out.data_repeat) != len(roots):
+        raise ValueError(f"--data-repeat has {len(out.data_repeat)} counts for {len(roots)} "
+                         "--data folders; give one count per folder")
+    if any(r < 1 for r in out.data_repeat):
+        raise ValueError("--data-repeat counts must be whole numbers >= 1")
     if out.backgrounds is not None and out.bg_prob == 0:
         raise ValueError("--backgrounds is unused with --bg-prob 0; pass --bg-prob P (e.g. 0.5)")
     return out

@@ -28,7 +28,7 @@ from .atomic import atomic_write_bytes, atomic_write_text
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import preset
 from .net import R2N2
-from .recipes import TrainConfig
+from .recipes import TrainConfig, data_roots
 from .voxels import iou
 
 
@@ -108,9 +108,11 @@ def training_batches(cfg: TrainConfig, rank: int = 0, start: int = 0) -> Iterato
     """Endless training batches; every pass reshuffles and redraws views."""
     from .data.shapenet import make_loader
 
+    roots = data_roots(cfg)
     loader = make_loader(
-        cfg.data,
+        roots if len(roots) > 1 else roots[0],
         "train",
+        repeat=cfg.data_repeat or None,
         batch_size=cfg.batch_size,
         max_views=cfg.max_views,
         min_views=cfg.min_views,
@@ -124,7 +126,9 @@ def training_batches(cfg: TrainConfig, rank: int = 0, start: int = 0) -> Iterato
         jitter=cfg.jitter,
     )
     if len(loader) == 0:
-        raise ValueError(f"{cfg.data}: fewer training models than one batch of {cfg.batch_size}")
+        raise ValueError(
+            f"{', '.join(roots)}: fewer training models than one batch of {cfg.batch_size}"
+        )
     loader.batch_sampler.set_epoch(start // len(loader))  # a resumed run sees new batches
     while True:
         yield from loader
@@ -195,7 +199,7 @@ def _train(cfg: TrainConfig, progress: bool, rank: int, world: int, device: torc
         if rank != 0:
             return
         meta_training = {
-            "data": str(cfg.data),
+            "data": ", ".join(data_roots(cfg)),
             "iterations": it,
             "wall_time_s": round(elapsed, 1),
             "config": dataclasses.asdict(cfg),
@@ -252,7 +256,7 @@ def _train(cfg: TrainConfig, progress: bool, rank: int, world: int, device: torc
             if rank == 0 and (it % cfg.val_every == 0 or it == cfg.iterations) and cfg.val_models:
                 net.eval()
                 res = evaluate(
-                    net, cfg.data, split="test", max_views=cfg.max_views,
+                    net, data_roots(cfg)[0], split="test", max_views=cfg.max_views,
                     limit=cfg.val_models, device=device, progress=False,
                 )
                 net.train()

@@ -273,3 +273,43 @@ def test_eval_split_all_and_several_thresholds(tiny_data, tiny_net, tiny_checkpo
     rc = main(["eval", "--weights", tiny_checkpoint, "--data", str(tiny_data),
                "--thresholds", "0.3,1.5"])
     assert rc == 2 and "--thresholds" in capsys.readouterr().err
+
+
+def test_pooled_datasets_each_split_on_their_own_and_repeat(tmp_path):
+    from factories import shapenet_tree
+
+    from r2n2_viewer.models.data.shapenet import ShapeNetViews, make_loader
+
+    a = shapenet_tree(tmp_path / "a", {"03001627": "chair"}, per_category=5, views=3, seed=1)
+    b = shapenet_tree(tmp_path / "b", {"04379243": "table"}, per_category=5, views=3, seed=2)
+    train_a = {r.model_id for r in ShapeNetViews(a, "train").records}
+    train_b = {r.model_id for r in ShapeNetViews(b, "train").records}
+    loader = make_loader([a, b], "train", batch_size=2, max_views=2, workers=0, repeat=[1, 3])
+    pooled = loader.dataset
+    assert len(pooled) == len(train_a) + 3 * len(train_b)
+    seen = {pooled[(i, 2, i)]["model_id"] for i in range(len(pooled))}
+    assert seen == train_a | train_b  # only training models, from both datasets
+    assert pooled.names == {"03001627": "chair", "04379243": "table"}
+    with pytest.raises(ValueError, match="one repeat count"):
+        make_loader([a, b], "train", workers=0, repeat=[1])
+
+
+def test_train_pools_several_data_folders(tiny_data, tmp_path, capsys):
+    from factories import shapenet_tree
+
+    other = shapenet_tree(tmp_path / "other", {"04379243": "table"}, per_category=5, views=6)
+    run = tmp_path / "run"
+    base = ["train", "--data", str(tiny_data), "--data", str(other), "--out", str(run),
+            "--preset", "tiny", "--batch-size", "2", "--workers", "0", "--val-models", "0",
+            "--no-progress"]
+    assert main([*base, "--iterations", "2", "--data-repeat", "1,2"]) == 0
+    config = json.loads((run / "train_config.json").read_text())
+    assert config["data"] == [str(tiny_data), str(other)]
+    assert config["data_repeat"] == [1, 2]
+    assert read_metadata(run / "last.safetensors")["training"]["data"] == f"{tiny_data}, {other}"
+    capsys.readouterr()
+    assert main([*base, "--iterations", "2", "--data-repeat", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "one count per folder" in err
+    assert main([*base, "--iterations", "2", "--data-repeat", "1,x"]) == 2
+    assert "whole numbers" in capsys.readouterr().err

@@ -344,6 +344,31 @@ class ShapeNetViews(Dataset):
         raise RuntimeError("too many unreadable models in a row; is the dataset intact?")
 
 
+class PooledViews(Dataset):
+    """The training models of several datasets as one: item ``i`` is a model of one part.
+
+    ``repeat[k]`` lists part ``k``'s models that many times, so a small dataset can weigh
+    more among large ones. Items are keyed as in :class:`ShapeNetViews`.
+    """
+
+    def __init__(self, parts: list[ShapeNetViews], repeat: list[int] | None = None):
+        repeat = list(repeat) if repeat else [1] * len(parts)
+        if len(repeat) != len(parts) or any(r < 1 for r in repeat):
+            raise ValueError(f"need one repeat count >= 1 per dataset, got {repeat}")
+        self.parts = parts
+        self.names = {k: v for p in parts for k, v in p.names.items()}
+        self.index = [(k, i) for k, (part, r) in enumerate(zip(parts, repeat, strict=True))
+                      for _ in range(r) for i in range(len(part))]
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, key) -> dict:
+        index, n_views, seed = (key, 1, key) if isinstance(key, int) else key
+        k, i = self.index[index]
+        return self.parts[k][(i, n_views, seed)]
+
+
 class VariableViewBatchSampler(Sampler):
     """Batches of ``(index, n_views, item_seed)`` with one n_views per batch.
 
@@ -397,7 +422,7 @@ def collate(samples: list[dict]) -> dict:
 
 
 def make_loader(
-    root: str | os.PathLike,
+    root: str | os.PathLike | list[str | os.PathLike],
     split: str = "train",
     batch_size: int = 16,
     max_views: int = 5,
@@ -413,6 +438,7 @@ def make_loader(
     backgrounds: str | os.PathLike | None = None,
     bg_prob: float = 0.0,
     jitter: float = 0.0,
+    repeat: list[int] | None = None,
 ) -> DataLoader:
     """A DataLoader of variable-length view batches over one split.
 
@@ -421,10 +447,14 @@ def make_loader(
     augmentation from mirroring views. Photo augmentation (training): ``bg_prob`` of the
     sequences get backgrounds, crops of the images in the folder ``backgrounds`` or
     procedural ones without it; ``jitter`` is the colour jitter strength (see augment).
+    A list of roots pools their ``split`` models (:class:`PooledViews`, ``repeat`` times
+    each).
     """
     source = Backgrounds(backgrounds) if backgrounds is not None else None
-    ds = ShapeNetViews(root, split, categories, train, voxel_root, flip=flip,
-                       backgrounds=source, bg_prob=bg_prob, jitter=jitter)
+    roots = root if isinstance(root, list) else [root]
+    parts = [ShapeNetViews(r, split, categories, train, voxel_root, flip=flip,
+                           backgrounds=source, bg_prob=bg_prob, jitter=jitter) for r in roots]
+    ds = parts[0] if len(parts) == 1 and not repeat else PooledViews(parts, repeat)
     is_train = split == "train"
     sampler = VariableViewBatchSampler(
         len(ds), batch_size, max_views, min_views,

@@ -23,7 +23,11 @@ def register(sub) -> None:
     def opt(flag: str, help: str, **kw) -> None:
         p.add_argument(flag, default=S, help=help, **kw)
 
-    p.add_argument("--data", required=True, help="dataset root")
+    p.add_argument("--data", required=True, action="append",
+                   help="dataset root; repeat the option to pool several datasets' training "
+                   "models (the first one validates)")
+    opt("--data-repeat", "comma-separated counts, one per --data: each dataset's training "
+        "models enter an epoch that many times (default: once each)")
     p.add_argument("--out", required=True, help="run folder (checkpoints, log.csv)")
     p.add_argument("--recipe", choices=list(RECIPES),
                    help="named recipe: 'default' reproduces the bundled model's first stage")
@@ -65,20 +69,29 @@ def run(args: argparse.Namespace) -> int:
 
     from ..models.recipes import TrainConfig, apply_recipe
 
-    if not Path(args.data).is_dir():
-        raise CLIError(f"dataset folder {args.data} does not exist; create one with `r2n2 synth`")
+    for root in args.data:
+        if not Path(root).is_dir():
+            raise CLIError(f"dataset folder {root} does not exist; create one with `r2n2 synth`")
     if args.resume and not (Path(args.out) / "last.safetensors").is_file():
         raise CLIError(f"nothing to resume in {args.out} (no last.safetensors)")
     given = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__}
     if given.get("backgrounds") and not Path(given["backgrounds"]).is_dir():
         raise CLIError(f"background folder {given['backgrounds']} does not exist")
+    if "data_repeat" in given:
+        try:
+            given["data_repeat"] = tuple(int(c) for c in given["data_repeat"].split(","))
+        except ValueError:
+            raise CLIError(
+                "--data-repeat takes whole numbers separated by commas, e.g. 1,4"
+            ) from None
     if "lr_steps" in given:
         given["lr_steps"] = tuple(float(f) for f in given["lr_steps"].split(",") if f)
     if given.get("init"):
         from ..weights import resolve_weights
 
         given["init"] = str(resolve_weights(given["init"]))
-    cfg = apply_recipe(TrainConfig(data=args.data, out=args.out, recipe=args.recipe), given)
+    data = args.data[0] if len(args.data) == 1 else args.data
+    cfg = apply_recipe(TrainConfig(data=data, out=args.out, recipe=args.recipe), given)
     from ..models.train import train
 
     path = train(cfg, progress=not args.no_progress)
