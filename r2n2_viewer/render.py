@@ -15,7 +15,7 @@ import pyvista as pv
 
 from . import scene as sc
 from .geometry import check_threshold
-from .layers import layers_for
+from .layers import ColourScale, colour_scales, layers_for
 from .models.synth.render import prefer_egl_without_display
 
 BACKGROUND = "#f4f5f7"
@@ -30,6 +30,9 @@ LAYER_STYLE: dict[str, dict[str, Any]] = {
     "points": dict(scalars="rgba", rgba=True, point_size=7, style="points",
                    render_points_as_spheres=False, lighting=False),
     "changed": dict(scalars="rgb", rgb=True, lighting=False),
+    "uncertainty": dict(scalars="rgb", rgb=True, lighting=False),
+    "band": dict(scalars="rgb", rgb=True, lighting=False),
+    "errors": dict(scalars="rgb", rgb=True, lighting=False),
     "ghosts": dict(color=tuple(c / 255 for c in sc.DISAPPEARED_RGB), opacity=GHOST_OPACITY,
                    ambient=0.4),
     # translucency follows the write strength: idle cells almost vanish
@@ -48,6 +51,66 @@ def add_layer(plotter: Any, mesh: pv.DataSet, layer: str, name: str | None = Non
     style = dict(LAYER_STYLE[layer])
     return plotter.add_mesh(mesh, name=name, show_scalar_bar=False, reset_camera=False,
                             render=False, pickable=False, **style)
+
+
+def colour_bar(scale: ColourScale, slot: int = 0) -> list[Any]:
+    """VTK 2D actors explaining ``scale`` at the right edge of the view (``slot`` 1 sits
+    below slot 0): a scalar bar with numbers, or for named classes one line of text per
+    class in its colour."""
+    from vtkmodules.vtkCommonCore import vtkLookupTable
+    from vtkmodules.vtkRenderingAnnotation import vtkScalarBarActor
+    from vtkmodules.vtkRenderingCore import vtkTextActor
+
+    top = 0.94 - 0.47 * slot
+    if scale.categories:
+        actors = []
+        for i, (label, rgb) in enumerate(((scale.title, (70, 70, 70)), *scale.categories)):
+            text = vtkTextActor()
+            text.SetInput(label)
+            text.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
+            text.SetPosition(0.80, top - 0.05 - 0.055 * i)
+            prop = text.GetTextProperty()
+            prop.SetFontSize(13)
+            prop.SetBold(i > 0)
+            prop.SetColor(*(0.8 * c / 255 for c in rgb))  # darker: legible on white
+            actors.append(text)
+        return actors
+    from matplotlib import colormaps
+
+    lut = vtkLookupTable()
+    colours = colormaps[scale.cmap](np.linspace(0.0, 1.0, 256))
+    lut.SetNumberOfTableValues(256)
+    for i, c in enumerate(colours):
+        lut.SetTableValue(i, *c[:3], 1.0)
+    lut.SetRange(scale.low, scale.high)
+    lut.Build()
+    bar = vtkScalarBarActor()
+    bar.SetLookupTable(lut)
+    bar.SetTitle(scale.title)
+    bar.SetNumberOfLabels(6)
+    bar.SetLabelFormat("%.1f")
+    bar.SetOrientationToVertical()
+    bar.SetBarRatio(0.25)
+    bar.UnconstrainedFontSizeOn()
+    bar.SetPosition(0.86, top - 0.42)
+    bar.SetWidth(0.13)
+    bar.SetHeight(0.42)
+    for prop, size in ((bar.GetTitleTextProperty(), 13), (bar.GetLabelTextProperty(), 11)):
+        prop.SetColor(0.2, 0.2, 0.2)
+        prop.SetFontSize(size)
+        prop.BoldOff()
+        prop.ItalicOff()
+        prop.ShadowOff()
+    return [bar]
+
+
+def add_colour_bars(plotter: Any, layers: list[str]) -> list[Any]:
+    """Colour bars explaining ``layers`` (at most two) added to ``plotter``'s renderer."""
+    actors = [a for slot, scale in enumerate(colour_scales(layers)[:2])
+              for a in colour_bar(scale, slot)]
+    for actor in actors:
+        plotter.renderer.AddViewProp(actor)
+    return actors
 
 
 def set_default_camera(plotter: Any) -> None:
@@ -77,9 +140,14 @@ def render_scenes(
     truth: np.ndarray | None = None,
     size: tuple[int, int] = (800, 600),
     gif_ms: int = 700,
+    band_only: bool = False,
+    colour_bar: bool = True,
 ) -> list[Path]:
     """Render each scene off-screen to ``step_NN.png`` and all of them to
-    ``refinement.gif`` in ``out_dir``; returns the written paths."""
+    ``refinement.gif`` in ``out_dir``; returns the written paths.
+
+    ``mode`` "errors" needs scenes built with a ground truth (else ValueError);
+    ``band_only`` draws only the uncertain band in the "uncertainty" mode."""
     from PIL import Image
 
     from .models.atomic import atomic_write_bytes
@@ -91,7 +159,12 @@ def render_scenes(
     plotter.set_background(BACKGROUND)
     add_layer(plotter, sc.grid_outline(), "outline")
     truth_mesh = sc.ground_truth_mesh(truth) if truth is not None else None
-    names = layers_for(mode, changes, gates, truth is not None)
+    known = truth is not None or any(s.n_false_positive is not None for s in scenes)
+    if mode == "errors" and not known:
+        raise ValueError("the errors mode needs a ground truth (--truth FILE.binvox)")
+    names = layers_for(mode, changes, gates, truth is not None, band_only, known)
+    if colour_bar:
+        add_colour_bars(plotter, names)
     set_default_camera(plotter)
     written, frames = [], []
     try:
@@ -103,6 +176,14 @@ def render_scenes(
             label = f"step {scene.index}  \u00b7  {scene.n_voxels} voxels"
             if scene.iou is not None:
                 label += f"  \u00b7  IoU {scene.iou:.3f}"
+            if "errors" in names and scene.n_false_positive is not None:
+                label += (f"\n{scene.n_false_positive} false positive, "
+                          f"{scene.n_false_negative} false negative")
+            if names[0] in ("uncertainty", "band"):
+                label += f"\nmean entropy {scene.mean_entropy:.3f} bits"
+                if names[0] == "band":
+                    lo, hi = scene.band_range
+                    label += f"  \u00b7  {scene.n_band} voxels with {lo:g} < P < {hi:g}"
             text = plotter.add_text(label, position="upper_left", font_size=11, color="#333333")
             plotter.render()
             img = plotter.screenshot(None, return_img=True)
@@ -145,22 +226,51 @@ def render_images(
     size: tuple[int, int] = (800, 600),
     device: str = "auto",
     segment: str = "auto",
+    truth: str | os.PathLike | np.ndarray | None = None,
+    band: tuple[float, float] | None = None,
 ) -> list[Path]:
     """Reconstruct from ``images`` one view at a time and render every step.
 
     ``segment``: how photos are separated from their background (``images.SEGMENT_MODES``).
+    ``truth`` (a 32^3 grid or a .binvox file) adds IoU and enables the "errors" mode;
+    ``band`` in the "uncertainty" mode draws only the voxels with low < P < high.
     """
+    from .analysis import DEFAULT_BAND, check_band
     from .images import load_view
     from .session import ReconstructionSession
 
     check_threshold(threshold)
     layers_for(mode, changes, False, False)  # validate the mode before any work
+    if band is not None:
+        check_band(band)
+    gt = load_truth(truth) if truth is not None else None
+    if mode == "errors" and gt is None:
+        raise ValueError("the errors mode needs a ground truth (--truth FILE.binvox)")
     views = [load_view(p, segment=segment) for p in images]
     session = ReconstructionSession(weights, device=device)
     scenes, prev = [], None
     for path, view in zip(images, views, strict=True):
         step = session.add_view(view, Path(path).name)
         scenes.append(sc.build_step_scene(step.probabilities, prev, step.update_gate,
-                                          threshold, step.index, step.ms))
+                                          threshold, step.index, step.ms, gt,
+                                          band or DEFAULT_BAND))
         prev = step.probabilities
-    return render_scenes(scenes, out_dir, mode=mode, changes=changes, size=size)
+    return render_scenes(scenes, out_dir, mode=mode, changes=changes, size=size,
+                         band_only=band is not None)
+
+
+def load_truth(truth: str | os.PathLike | np.ndarray) -> np.ndarray:
+    """A 32^3 ground-truth occupancy from an array or a .binvox file (else ValueError)."""
+    if isinstance(truth, np.ndarray):
+        arr = truth
+    else:
+        from .models.voxels import read_binvox
+
+        path = Path(truth)
+        if not path.is_file():
+            raise ValueError(f"{path}: no such ground-truth file")
+        arr = read_binvox(path)
+    if arr.shape != (32, 32, 32):
+        raise ValueError(f"the ground truth is {arr.shape}; the network reconstructs "
+                         "(32, 32, 32)")
+    return np.asarray(arr, dtype=bool)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyvista as pv
 
-from . import geometry
+from . import analysis, geometry
+from .layers import ENTROPY_CMAP, ERROR_RGB, PROBABILITY_CMAP
 
 GRID = 32
 CENTER = (GRID - 1) / 2.0  # world centre of the voxel grid
@@ -63,7 +64,7 @@ def voxel_surface(
     return mesh
 
 
-def probability_rgb(p: np.ndarray, cmap: str = "viridis") -> np.ndarray:
+def probability_rgb(p: np.ndarray, cmap: str = PROBABILITY_CMAP) -> np.ndarray:
     """Map probabilities in [0, 1] to uint8 RGB with a matplotlib colour map."""
     from matplotlib import colormaps
 
@@ -157,6 +158,41 @@ def gate_grid(update_gate: np.ndarray, shrink: float = 0.9) -> pv.UnstructuredGr
     return grid.shrink(shrink) if shrink < 1.0 else grid
 
 
+def entropy_mesh(probabilities: np.ndarray, shown: np.ndarray) -> pv.PolyData:
+    """The ``shown`` voxels as cubes coloured by the entropy of P (bits, 0..1, colour map
+    ``ENTROPY_CMAP``); cell data ``entropy`` and ``rgb``."""
+    h = analysis.entropy(probabilities)
+    mesh = voxel_surface(shown, {"entropy": h, "rgb": probability_rgb(h, ENTROPY_CMAP)})
+    if mesh.n_cells:
+        mesh.cell_data["rgb"] = shade(mesh, mesh.cell_data["rgb"])
+    return mesh
+
+
+def uncertainty_mesh(
+    probabilities: np.ndarray, threshold: float, band: tuple[float, float] | None = None
+) -> pv.PolyData:
+    """Cubes coloured by uncertainty: the occupied voxels (P >= threshold), or with
+    ``band`` only the voxels with ``low < P < high``."""
+    shown = (analysis.uncertain_band(probabilities, band) if band is not None
+             else geometry.occupancy(probabilities, threshold))
+    return entropy_mesh(probabilities, shown)
+
+
+def errors_mesh(errors: analysis.TruthErrors) -> pv.PolyData:
+    """Predicted and true voxels as cubes: correct ones grey, false positives and false
+    negatives in ``ERROR_RGB``; cell data ``category`` (0 correct, 1 false positive,
+    2 false negative) and ``rgb``."""
+    category = np.zeros(errors.true_positive.shape, np.uint8)
+    category[errors.false_positive] = 1
+    category[errors.false_negative] = 2
+    rgb = np.asarray(ERROR_RGB, np.uint8)[category]
+    shown = errors.true_positive | errors.false_positive | errors.false_negative
+    mesh = voxel_surface(shown, {"category": category, "rgb": rgb})
+    if mesh.n_cells:
+        mesh.cell_data["rgb"] = shade(mesh, mesh.cell_data["rgb"])
+    return mesh
+
+
 def ground_truth_mesh(occupancy: np.ndarray) -> pv.PolyData:
     """The ground-truth voxels as a surface of cubes."""
     return voxel_surface(np.asarray(occupancy, dtype=bool))
@@ -192,6 +228,14 @@ class StepScene:
     gates: pv.UnstructuredGrid
     ms: float = 0.0
     iou: float | None = None
+    uncertainty: pv.PolyData = None  # type: ignore[assignment]  # occupied, by entropy
+    band: pv.PolyData = None  # type: ignore[assignment]  # only the uncertain band
+    band_range: tuple[float, float] = analysis.DEFAULT_BAND
+    mean_entropy: float = 0.0  # bits, over the whole grid
+    n_band: int = 0  # voxels in the uncertain band
+    errors: pv.PolyData = None  # type: ignore[assignment]  # empty without ground truth
+    n_false_positive: int | None = None  # None without ground truth
+    n_false_negative: int | None = None
 
     def layer(self, name: str) -> pv.DataSet:
         return getattr(self, name)
@@ -205,16 +249,24 @@ def build_step_scene(
     index: int,
     ms: float = 0.0,
     ground_truth: np.ndarray | None = None,
+    band: tuple[float, float] = analysis.DEFAULT_BAND,
 ) -> StepScene:
-    """All meshes of one step (cubes, smooth, points, changes, gates) and its IoU."""
+    """All meshes of one step (cubes, smooth, points, changes, gates, uncertainty, the
+    uncertain ``band``, errors against the truth) and its IoU."""
+    band = analysis.check_band(band)
     ch = changes(probabilities, previous, threshold)
     changed, ghosts = changes_meshes(ch)
     occ = ch.appeared | ch.kept
-    iou = None
+    iou = n_fp = n_fn = None
+    errors = _empty_polydata()
     if ground_truth is not None:
         from .models.voxels import iou as _iou
 
         iou = float(_iou(occ, np.asarray(ground_truth, dtype=bool)))
+        err = analysis.truth_errors(probabilities, ground_truth, threshold)
+        errors = errors_mesh(err)
+        n_fp, n_fn = int(err.false_positive.sum()), int(err.false_negative.sum())
+    in_band = analysis.uncertain_band(probabilities, band)
     return StepScene(
         index=index,
         threshold=threshold,
@@ -229,4 +281,12 @@ def build_step_scene(
         gates=gate_grid(update_gate),
         ms=ms,
         iou=iou,
+        uncertainty=entropy_mesh(probabilities, occ),
+        band=entropy_mesh(probabilities, in_band),
+        band_range=band,
+        mean_entropy=analysis.mean_entropy(probabilities),
+        n_band=int(in_band.sum()),
+        errors=errors,
+        n_false_positive=n_fp,
+        n_false_negative=n_fn,
     )

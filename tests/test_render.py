@@ -65,3 +65,54 @@ def test_cli_render(tmp_path, tiny_checkpoint):
     bad = main(["render", str(tmp_path / "nope.png"), "--weights", tiny_checkpoint,
                 "--out", str(out / "x")])
     assert bad == 2 and not (out / "x").exists()
+
+
+def _truth() -> np.ndarray:
+    truth = np.zeros((32, 32, 32), bool)
+    truth[8:24, 2:20, 10:24] = True
+    return truth
+
+
+def test_errors_mode_draws_false_negatives_and_needs_truth(tmp_path):
+    scenes = []
+    gate = np.full((4, 4, 4), 0.5, np.float32)
+    prob = np.zeros((32, 32, 32), np.float32)
+    prob[8:24, 2:12, 10:20] = 0.9
+    scenes.append(sc.build_step_scene(prob, None, gate, 0.4, 1, ground_truth=_truth()))
+    rd.render_scenes(scenes, tmp_path, mode="errors", size=(240, 180))
+    img = np.asarray(Image.open(tmp_path / "step_01.png").convert("RGB")).astype(int)
+    r, g, b = img[..., 0], img[..., 1], img[..., 2]
+    assert ((b > r + 80) & (b > g + 40)).sum() > 200  # the blue of the missed voxels
+    with pytest.raises(ValueError, match="ground truth"):
+        rd.render_scenes(_scenes(), tmp_path / "x", mode="errors")
+
+
+def test_uncertainty_mode_has_colour_bar(tmp_path):
+    scenes = _scenes()[:1]
+    rd.render_scenes(scenes, tmp_path / "bar", mode="uncertainty", size=(320, 240))
+    rd.render_scenes(scenes, tmp_path / "plain", mode="uncertainty", size=(320, 240),
+                     colour_bar=False)
+    bar = np.asarray(Image.open(tmp_path / "bar" / "step_01.png").convert("RGB")).astype(int)
+    plain = np.asarray(Image.open(tmp_path / "plain" / "step_01.png").convert("RGB"))
+    right = np.abs(bar - plain.astype(int))[:, int(0.85 * 320):].sum(axis=2)
+    assert (right > 60).sum() > 300  # the bar (and its numbers) at the right edge
+    r, b = bar[..., 0], bar[..., 2]
+    assert ((b > r + 60)[:, int(0.85 * 320):]).sum() > 20  # coolwarm's blue end: 0 bits
+
+
+def test_cli_render_new_modes(tmp_path, tiny_checkpoint):
+    from r2n2_viewer.models.voxels import write_binvox
+
+    paths = box_views(tmp_path, 2)
+    truth = tmp_path / "truth.binvox"
+    write_binvox(truth, _truth())
+    for extra in (["--mode", "errors", "--truth", str(truth)],
+                  ["--mode", "uncertainty", "--band", "0.2,0.6"]):
+        out = tmp_path / extra[1]
+        rc = main(["render", *paths, "--weights", tiny_checkpoint, "--out", str(out),
+                   "--size", "160x120", "--device", "cpu", *extra])
+        assert rc == 0 and (out / "step_02.png").is_file()
+    assert main(["render", *paths, "--weights", tiny_checkpoint, "--out",
+                 str(tmp_path / "y"), "--mode", "errors"]) == 2
+    assert main(["render", *paths, "--out", str(tmp_path / "z"), "--band", "0.6,0.2"]) == 2
+    assert not (tmp_path / "y").exists() and not (tmp_path / "z").exists()

@@ -103,6 +103,10 @@ class MainWindow(QMainWindow):
         self.threshold_timer.setInterval(THRESHOLD_DEBOUNCE_MS)
         self.threshold_timer.timeout.connect(
             lambda: self.worker.set_threshold(self.state.threshold))
+        self.band_timer = QTimer(self)
+        self.band_timer.setSingleShot(True)
+        self.band_timer.setInterval(THRESHOLD_DEBOUNCE_MS)
+        self.band_timer.timeout.connect(lambda: self.worker.set_band(self.state.band))
         self.resize(1280, 860)
 
     def _handlers(self) -> dict[str, Any]:
@@ -242,7 +246,9 @@ class MainWindow(QMainWindow):
         view_settings.save(self.state, self.settings, changed)
         if "threshold" in changed:
             self.threshold_timer.start()
-        if changed & {"step", "n_steps", "mode", "overlays", "truth_available"}:
+        if "band" in changed:
+            self.band_timer.start()
+        if changed & {"step", "n_steps", "mode", "overlays", "truth_available", "band_only"}:
             self._show()
 
     def _show(self) -> None:
@@ -250,6 +256,7 @@ class MainWindow(QMainWindow):
         s, snap = self.state, self.snapshot
         scene = snap.scenes[s.step - 1] if snap and 1 <= s.step <= len(snap.scenes) else None
         self.viewport.show(scene, s.layers())
+        self.panel.iou_plot.set_step(s.step if scene else 0)
         self.strip.set_current_step(s.step if scene else 0)
         self.step_label.setText(f"step {s.step} of {s.n_steps}" if scene else "")
         self.ms_label.setText(f"{scene.ms:.0f} ms/step" if scene else "")
@@ -282,6 +289,7 @@ class MainWindow(QMainWindow):
         self.hide()  # gone at once, even if the worker takes a moment to stop
         self.state.update(playing=False)
         self.threshold_timer.stop()
+        self.band_timer.stop()
         self.errors.close()
         self.worker.shutdown(wait_ms)
         try:

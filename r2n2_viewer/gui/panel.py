@@ -11,6 +11,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QFrame,
     QGroupBox,
     QHBoxLayout,
@@ -43,6 +44,8 @@ TOOLTIPS = {
     "gates": "How strongly each recurrent cell wrote at this step: darker = stronger update",
     "truth": "Translucent blue: the true voxels (demos and dataset models)",
     "threshold": "A voxel is occupied when P(occupied) \u2265 threshold",
+    "band_only": "Uncertainty mode: show only the voxels whose P lies inside the band "
+                 "(the network is unsure whether they are filled)",
 }
 
 
@@ -53,6 +56,13 @@ def legend_html(layers: list[str]) -> str:
         parts.append("<span style='color:#28aa5a'>\u25a0</span> appeared, "
                      "<span style='color:#dc3c3c'>\u25a0</span> disappeared (ghost), "
                      "<span style='color:#999'>\u25a0</span> kept")
+    elif "errors" in layers:
+        parts.append("vs. ground truth: <span style='color:#aaa'>\u25a0</span> correct, "
+                     "<span style='color:#f07814'>\u25a0</span> false positive, "
+                     "<span style='color:#286ee6'>\u25a0</span> false negative")
+    elif "uncertainty" in layers or "band" in layers:
+        parts.append("colour = entropy of P: <span style='color:#3b4cc0'>sure</span> "
+                     "\u2192 <span style='color:#b40426'>coin flip (1 bit)</span>")
     elif "cubes" in layers or "points" in layers:
         parts.append("colour = P(occupied): <span style='color:#440154'>low</span> "
                      "\u2192 <span style='color:#21918c'>mid</span> \u2192 "
@@ -120,6 +130,24 @@ class SidePanel(QScrollArea):
             check.toggled.connect(lambda on, n=name: self.state.set_overlay(n, on))
             self.overlay_boxes[name] = check
             d.addWidget(check)
+        band_row = QHBoxLayout()
+        self.band_check = QCheckBox("Only P in", box)
+        self.band_check.setToolTip(TOOLTIPS["band_only"])
+        self.band_check.toggled.connect(lambda on: self.state.update(band_only=on))
+        band_row.addWidget(self.band_check)
+        self.band_spins: list[QDoubleSpinBox] = []
+        for k in range(2):
+            spin = QDoubleSpinBox(box)
+            spin.setRange(0.0, 1.0)
+            spin.setSingleStep(0.05)
+            spin.setDecimals(2)
+            spin.setToolTip(TOOLTIPS["band_only"])
+            spin.valueChanged.connect(lambda v, k=k: self._set_band(k, v))
+            self.band_spins.append(spin)
+            band_row.addWidget(spin)
+            if k == 0:
+                band_row.addWidget(QLabel("\u2013", box))
+        d.addLayout(band_row)
         self.legend = QLabel("", box)
         self.legend.setWordWrap(True)
         self.legend.setStyleSheet("color: #555; font-size: 11px;")
@@ -150,12 +178,21 @@ class SidePanel(QScrollArea):
         t.addWidget(self.reset_button)
         return box
 
+    def _set_band(self, k: int, value: float) -> None:
+        band = list(self.state.band)
+        band[k] = value
+        try:
+            self.state.update(band=tuple(band))
+        except ValueError:  # low >= high: the spin box snaps back to the state's band
+            self._on_state(frozenset({"band"}))
+
     # --- data ----------------------------------------------------------------------
     def set_snapshot(self, snapshot: Snapshot | None) -> None:
         old = self.snapshot
         self.snapshot = snapshot
         if snapshot is not None and (old is None or old.iou_plot is not snapshot.iou_plot):
-            self.iou_plot.set_plot(snapshot.ious, snapshot.iou_plot)
+            self.iou_plot.set_plot(snapshot.ious, snapshot.iou_plot, snapshot.iou_columns,
+                                   snapshot.iou_rows)
         self._refresh()
 
     def set_device(self, name: str) -> None:
@@ -165,14 +202,21 @@ class SidePanel(QScrollArea):
     # --- redraw from the state ------------------------------------------------------
     def _on_state(self, changed: frozenset[str]) -> None:
         s = self.state
-        for widget in (self.mode_box, self.threshold_slider, *self.overlay_boxes.values()):
+        widgets = (self.mode_box, self.threshold_slider, *self.overlay_boxes.values(),
+                   self.band_check, *self.band_spins)
+        for widget in widgets:
             widget.blockSignals(True)
         self.mode_box.setCurrentIndex(MODES.index(s.mode))
+        self.band_check.setChecked(s.band_only)
+        for spin, value in zip(self.band_spins, s.band, strict=True):
+            spin.setValue(value)
+            spin.setEnabled(s.mode == "uncertainty")
+        self.band_check.setEnabled(s.mode == "uncertainty")
         self.threshold_slider.setValue(round(s.threshold * 100))
         for name, check in self.overlay_boxes.items():
             check.setChecked(name in s.overlays)
         self.overlay_boxes["truth"].setEnabled(s.truth_available)
-        for widget in (self.mode_box, self.threshold_slider, *self.overlay_boxes.values()):
+        for widget in widgets:
             widget.blockSignals(False)
         # offered only while something differs from a fresh start (also in the View menu)
         self.reset_button.setVisible(not s.at_defaults())
@@ -206,4 +250,10 @@ class SidePanel(QScrollArea):
         ]
         if scene.iou is not None:
             lines.append(f"IoU with ground truth: <b>{scene.iou:.3f}</b>")
+        if scene.n_false_positive is not None:
+            lines.append(f"<span style='color:#d06010'>{scene.n_false_positive} false "
+                         f"positive</span>, <span style='color:#286ee6'>"
+                         f"{scene.n_false_negative} false negative</span>")
+        lines.append(f"mean entropy {scene.mean_entropy:.3f} bits; {scene.n_band} voxels "
+                     f"with {scene.band_range[0]:.2f} &lt; P &lt; {scene.band_range[1]:.2f}")
         return "<br>".join(lines)

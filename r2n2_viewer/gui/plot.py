@@ -12,8 +12,19 @@ PLOT_SIZE = (270, 170)  # pixels
 NO_TRUTH = "No ground truth.\nOpen a demo or a dataset model\n(File menu) to see IoU per view."
 
 
+MARK_RGB = (230, 90, 20)  # the current-step marker
+
+
 def render_iou_plot(ious: list[float], size: tuple[int, int] = PLOT_SIZE) -> np.ndarray:
     """An (H, W, 4) uint8 RGBA picture of IoU (y, 0..1) against views (x, 1..n)."""
+    return iou_plot_frame(ious, size)[0]
+
+
+def iou_plot_frame(
+    ious: list[float], size: tuple[int, int] = PLOT_SIZE
+) -> tuple[np.ndarray, list[float], tuple[float, float]]:
+    """:func:`render_iou_plot`'s picture, the pixel column of each step (1..n) and the
+    (top, bottom) pixel rows of the axes: where a current-step marker goes."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -35,7 +46,11 @@ def render_iou_plot(ious: list[float], size: tuple[int, int] = PLOT_SIZE) -> np.
     ax.tick_params(labelsize=7)
     ax.grid(alpha=0.3)
     canvas.draw()
-    return np.asarray(canvas.buffer_rgba()).copy()
+    height = canvas.get_width_height()[1]
+    px = ax.transData.transform(np.c_[xs, np.zeros(len(xs))])[:, 0] if len(xs) else []
+    y0, y1 = ax.transData.transform([(1, 0.0), (1, 1.05)])[:, 1]
+    return (np.asarray(canvas.buffer_rgba()).copy(), [float(x) for x in px],
+            (float(height - y1), float(height - y0)))
 
 
 class IoUPlot(QLabel):
@@ -47,14 +62,58 @@ class IoUPlot(QLabel):
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setStyleSheet("color: #777; font-size: 11px;")
         self.values: list[float] = []
+        self.step = 0  # the step marked on the plot (0: none)
+        self._base = QPixmap()
+        self._columns: list[float] = []
+        self._rows = (0.0, 0.0)
         self.set_plot([], None)
 
-    def set_plot(self, ious: list[float], image: np.ndarray | None) -> None:
+    def set_plot(self, ious: list[float], image: np.ndarray | None,
+                 columns: list[float] | None = None,
+                 rows: tuple[float, float] = (0.0, 0.0)) -> None:
+        """Show ``image``; ``columns`` (pixel x of each step) and ``rows`` (the axes' top
+        and bottom) place the current-step marker."""
         self.values = list(ious)
+        self._columns, self._rows = list(columns or []), rows
         if image is None:
+            self._base = QPixmap()
             self.setPixmap(QPixmap())
             self.setText(NO_TRUTH)
             return
         h, w = image.shape[:2]
         qimg = QImage(image.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
-        self.setPixmap(QPixmap.fromImage(qimg))
+        self._base = QPixmap.fromImage(qimg)
+        self._draw()
+
+    def set_step(self, step: int) -> None:
+        """Mark ``step`` (1-based; 0: no marker) on the plot."""
+        if step != self.step:
+            self.step = step
+            self._draw()
+
+    @property
+    def marker_column(self) -> float | None:
+        """Pixel column of the marker (None when no step is marked)."""
+        if self._base.isNull() or not 1 <= self.step <= len(self._columns):
+            return None
+        return self._columns[self.step - 1]
+
+    def _draw(self) -> None:
+        if self._base.isNull():
+            return
+        x = self.marker_column
+        if x is None:
+            self.setPixmap(self._base)
+            return
+        from PyQt6.QtGui import QColor, QPainter, QPen
+
+        pix = self._base.copy()
+        painter = QPainter(pix)
+        painter.setPen(QPen(QColor(*MARK_RGB), 2))
+        painter.drawLine(round(x), round(self._rows[0]), round(x), round(self._rows[1]))
+        if self.step <= len(self.values):
+            painter.setFont(painter.font())
+            painter.drawText(round(x) + 4, round(self._rows[0]) + 10,
+                             f"{self.values[self.step - 1]:.2f}")
+        painter.end()
+        self.setPixmap(pix)

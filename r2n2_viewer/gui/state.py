@@ -17,9 +17,11 @@ from typing import Any
 
 from PyQt6.QtCore import QObject, pyqtSignal
 
+from ..analysis import DEFAULT_BAND, check_band
 from ..layers import MODES, layers_for
 
-MODE_LABELS = {"cubes": "Cubes", "smooth": "Smooth surface", "points": "Probability points"}
+MODE_LABELS = {"cubes": "Cubes", "smooth": "Smooth surface", "points": "Probability points",
+               "uncertainty": "Uncertainty (entropy)", "errors": "Errors vs. ground truth"}
 OVERLAYS = ("changes", "gates", "truth")
 OVERLAY_LABELS = {
     "changes": "What changed since the previous step",
@@ -61,7 +63,7 @@ class ViewState(QObject):
     cameraRequested = pyqtSignal(str)  # a camera preset to apply now (even if unchanged)
 
     FIELDS = ("step", "n_steps", "follow", "mode", "overlays", "threshold", "camera",
-              "selection", "playing", "truth_available")
+              "selection", "playing", "truth_available", "band", "band_only")
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -75,6 +77,8 @@ class ViewState(QObject):
         self.selection: int | None = None  # selected view (0-based)
         self.playing = False
         self.truth_available = False
+        self.band: tuple[float, float] = DEFAULT_BAND  # the uncertain band of P
+        self.band_only = False  # uncertainty mode: only the voxels inside the band
 
     # --- the one way to change the state --------------------------------------------
     def update(self, **values: Any) -> frozenset[str]:
@@ -97,7 +101,10 @@ class ViewState(QObject):
     def _check(self, name: str, value: Any) -> Any:
         if name in ("step", "n_steps"):
             return max(0, int(value))
-        if name in ("follow", "playing", "truth_available"):
+        if name == "band":
+            lo, hi = check_band(value)
+            return round(lo, 2), round(hi, 2)
+        if name in ("follow", "playing", "truth_available", "band_only"):
             return bool(value)
         if name == "mode":
             if value not in MODES:
@@ -160,7 +167,8 @@ class ViewState(QObject):
     def layers(self) -> list[str]:
         """The scene layers shown for the mode and overlays (truth only when available)."""
         return layers_for(self.mode, "changes" in self.overlays, "gates" in self.overlays,
-                             "truth" in self.overlays and self.truth_available)
+                          "truth" in self.overlays and self.truth_available,
+                          band_only=self.band_only, truth_known=self.truth_available)
 
     def snapshot(self) -> dict[str, Any]:
         """Every field, as a plain dict (for tests and debugging)."""

@@ -63,6 +63,8 @@ class Viewport(QWidget):
         self._wanted: tuple[Any, list[str]] = (None, [])  # last show() request
         self._message: Any = None
         self._message_text = ""
+        self._bars: list[Any] = []  # colour-bar actors of the shown layers
+        self._bar_layers: list[str] | None = None
         self._closed = False
 
     # --- start-up -------------------------------------------------------------------
@@ -163,8 +165,30 @@ class Viewport(QWidget):
         for _, actor in wanted:
             actor.SetVisibility(True)
         self._shown = wanted
+        self._set_colour_bars([layer for (_, layer), _ in wanted])
         if render:
             self.plotter.update()
+
+    @property
+    def colour_bars(self) -> list[str]:
+        """Titles of the colour bars in the view (one per coloured layer shown)."""
+        from ..layers import colour_scales
+
+        return [s.title for s in colour_scales(self._bar_layers or [])][:2]
+
+    def _set_colour_bars(self, layers: list[str]) -> None:
+        from ..layers import colour_scales
+
+        if self._bar_layers is not None and \
+                colour_scales(layers) == colour_scales(self._bar_layers):
+            self._bar_layers = layers
+            return
+        from .. import render as rd
+
+        for actor in self._bars:
+            self.plotter.renderer.RemoveViewProp(actor)
+        self._bars = rd.add_colour_bars(self.plotter, layers)
+        self._bar_layers = layers
 
     @property
     def shown(self) -> list[tuple[int, str]]:

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PyQt6.QtCore import QObject, QThread, pyqtSignal, pyqtSlot
 
+from ..analysis import DEFAULT_BAND
+
 if TYPE_CHECKING:  # PyVista is imported in the worker's thread, not at start-up
     from ..scene import StepScene
 
@@ -38,6 +40,8 @@ class Snapshot:
     steps: list[Any] = field(default_factory=list)  # session Step objects (read-only)
     ious: list[float] = field(default_factory=list)  # per step, when there is ground truth
     iou_plot: np.ndarray | None = None  # RGBA picture of ious (drawn here, not on the UI)
+    iou_columns: list[float] = field(default_factory=list)  # pixel x of each step on it
+    iou_rows: tuple[float, float] = (0.0, 0.0)  # pixel rows of the plot's axes
 
     @property
     def threshold(self) -> float | None:
@@ -87,6 +91,7 @@ class InferenceWorker(QObject):
     reset = pyqtSignal(int)  # id
     setThreshold = pyqtSignal(int, float)  # id, threshold
     setGroundTruth = pyqtSignal(int, object)  # id, occupancy or None
+    setBand = pyqtSignal(int, float, float)  # id, low, high: the uncertain band of P
 
     # results
     snapshot = pyqtSignal(object)  # Snapshot
@@ -100,17 +105,19 @@ class InferenceWorker(QObject):
         self.session: Any = None
         self.threshold = threshold
         self.ground_truth: np.ndarray | None = None
+        self.band: tuple[float, float] = DEFAULT_BAND
         self.waiting: list[tuple[np.ndarray, str]] = []  # decoded views, no model yet
         self.cancelled_upto = 0  # jobs with an id <= this are skipped / stopped
         self._job = 0
         self._scenes: dict[int, tuple[Any, StepScene]] = {}  # id(Step) -> (Step, scene)
         self._threads_set = False
-        self._plot: tuple[list[float], np.ndarray] | None = None
+        self._plot: tuple[list[float], tuple[Any, ...]] | None = None
         for signal, slot in ((self.loadModel, self._load_model), (self.addImages, self._add),
                              (self.removeView, self._remove), (self.replaceView, self._replace),
                              (self.moveView, self._move), (self.reset, self._reset),
                              (self.setThreshold, self._set_threshold),
-                             (self.setGroundTruth, self._set_ground_truth)):
+                             (self.setGroundTruth, self._set_ground_truth),
+                             (self.setBand, self._set_band)):
             signal.connect(slot)
 
     # --- job plumbing ----------------------------------------------------------------
@@ -181,6 +188,10 @@ class InferenceWorker(QObject):
     @pyqtSlot(int, object)
     def _set_ground_truth(self, job: int, occupancy: Any) -> None:
         self._run(job, "Cannot show the ground truth", self._do_set_ground_truth, occupancy)
+
+    @pyqtSlot(int, float, float)
+    def _set_band(self, job: int, low: float, high: float) -> None:
+        self._run(job, "Cannot change the uncertain band", self._do_set_band, (low, high))
 
     # --- the jobs themselves (plain methods: callable directly in tests) --------------
     def _do_load_model(self, spec: Any, device: str, net: Any = None) -> None:
@@ -274,6 +285,16 @@ class InferenceWorker(QObject):
         self._scenes.clear()
         self._emit()
 
+    def _do_set_band(self, band: tuple[float, float]) -> None:
+        from ..analysis import check_band
+
+        band = check_band(band)
+        if band == self.band:
+            return
+        self.band = band
+        self._scenes.clear()
+        self._emit()
+
     def _do_set_ground_truth(self, occupancy: np.ndarray | None) -> None:
         self.ground_truth = None
         self._scenes.clear()
@@ -309,22 +330,22 @@ class InferenceWorker(QObject):
             if scene is None:
                 scene = build_step_scene(
                     step.probabilities, prev, step.update_gate, self.threshold, step.index,
-                    step.ms, self.ground_truth,
+                    step.ms, self.ground_truth, self.band,
                 )
             fresh[id(step)] = (step, scene)
             scenes.append(scene)
             prev = step.probabilities
         self._scenes = fresh
         ious = [s.iou for s in scenes if s.iou is not None]
-        plot = None
+        plot: tuple[Any, ...] = (None, [], (0.0, 0.0))
         if ious:
             if self._plot is None or self._plot[0] != ious:
-                from .plot import render_iou_plot
+                from .plot import iou_plot_frame
 
-                self._plot = (ious, render_iou_plot(ious))
+                self._plot = (ious, iou_plot_frame(ious))
             plot = self._plot[1]
         self.snapshot.emit(Snapshot(session.views, session.labels, scenes, self.ground_truth,
-                                    steps, ious, plot))
+                                    steps, ious, *plot))
 
 
 class Worker(QObject):
@@ -385,6 +406,12 @@ class Worker(QObject):
     def set_threshold(self, threshold: float) -> int:
         job = self._id()
         self.jobs.setThreshold.emit(job, float(threshold))
+        return job
+
+    def set_band(self, band: tuple[float, float]) -> int:
+        """Rebuild the uncertain-band layer of every step for ``band`` = (low, high)."""
+        job = self._id()
+        self.jobs.setBand.emit(job, float(band[0]), float(band[1]))
         return job
 
     def set_ground_truth(self, occupancy: np.ndarray | None) -> int:
