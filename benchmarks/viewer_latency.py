@@ -2,7 +2,9 @@
 worker runs a step. Run under X (``xvfb-run -a python benchmarks/viewer_latency.py``).
 
 Targets under software GL on a 2-core CPU: median slider-to-frame <= 30 ms at a
-moderate viewport (800x600); event-loop lateness while inferring <= 50 ms.
+moderate viewport (800x600) with any display mode and overlay on; event-loop lateness
+while inferring <= 50 ms. ``--demo`` runs a bundled demo (with its ground truth, so the
+errors mode and IoU marker are live); ``--all-modes`` times every mode in one run.
 
 What is drawn decides the frame time, so the network matters: ``--weights`` uses a real
 model; without it (and without the bundled model) a randomly initialised ``small``
@@ -22,6 +24,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from r2n2_viewer.layers import MODES
 
 
 def _views(folder: Path, n: int) -> list[str]:
@@ -93,6 +97,32 @@ def _random_checkpoint(folder: Path, preset: str, occupancy: float) -> str:
     return str(path)
 
 
+def time_slider(app, w, n: int, repeats: int, label: str) -> list[float]:
+    """Step changes (as the slider makes them) -> rendered frame, in ms. The state's
+    listeners render synchronously; then Qt paints the labels and flushes."""
+    state = w.state
+    scenes = w.snapshot.scenes
+    layer = state.layers()[0]
+    faces = [scenes[k].layer(layer).n_cells for k in range(n)]
+    for k in range(1, n + 1):  # warm-up: first show of each step builds its actors
+        state.set_step(k)
+        app.processEvents()
+    times = []
+    for i in range(repeats):
+        k = 1 + (i % n)
+        if k == state.step:
+            k = 1 + (k % n)
+        t0 = time.perf_counter()
+        state.set_step(k)
+        w.viewport.plotter.ren_win.WaitForCompletion()
+        app.processEvents()
+        times.append((time.perf_counter() - t0) * 1000)
+    print(f"slider -> frame [{label}; {min(faces)}..{max(faces)} cells/step]: median "
+          f"{statistics.median(times):.1f} ms, p90 {np.percentile(times, 90):.1f} ms, "
+          f"max {max(times):.1f} ms ({len(times)} changes; target <= 30 ms median)")
+    return times
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weights", help="checkpoint (default: the bundled model if present, "
@@ -100,7 +130,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", default="800x600", help="viewport size (default 800x600)")
     ap.add_argument("--steps", type=int, default=5, help="views / steps (default 5)")
     ap.add_argument("--repeats", type=int, default=60, help="slider changes timed")
-    ap.add_argument("--mode", default="cubes", choices=["cubes", "smooth", "points"])
+    ap.add_argument("--mode", default="cubes", choices=list(MODES))
+    ap.add_argument("--overlays", default="", help="comma-separated: changes,gates,truth")
+    ap.add_argument("--band-only", action="store_true",
+                    help="uncertainty mode: only the uncertain band")
+    ap.add_argument("--demo", help="a bundled demo's name or category (views + truth)")
+    ap.add_argument("--all-modes", action="store_true",
+                    help="time the slider in every display mode (and gates, band) in turn")
     ap.add_argument("--noise", action="store_true",
                     help="draw a random network's raw (noisy) output: the worst case")
     args = ap.parse_args(argv)
@@ -134,7 +170,6 @@ def main(argv: list[str] | None = None) -> int:
         app.processEvents()
         dw, dh = vw - w.viewport.width(), vh - w.viewport.height()
         w.resize(w.width() + dw, w.height() + dh)
-    state.update(mode=args.mode)
 
     def wait_idle() -> None:
         while w.busy_now or w.snapshot is None:
@@ -142,35 +177,30 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(0.002)
 
     wait_idle()
-    w.add_paths(paths[: args.steps])
+    if args.demo:
+        w.open_demo(args.demo)
+        wait_idle()
+        w.play_when_idle = False
+        state.update(playing=False)
+    else:
+        w.add_paths(paths[: args.steps])
     wait_idle()
     app.processEvents()
-    scenes = w.snapshot.scenes
-    n = len(scenes)
-    faces = [scenes[k].layer(args.mode).n_cells for k in range(n)]
+    n = len(w.snapshot.scenes)
     what = "stand-in chair output" if net is not None else w.model_name
     print(f"model {what} on {w.device_name}; software GL: {software_gl()}; "
-          f"viewport {w.viewport.width()}x{w.viewport.height()}; mode {args.mode}; "
-          f"{n} steps, {min(faces)}..{max(faces)} cells/step")
-
-    # 1. step change (as the slider makes it) -> rendered frame (the state's listeners
-    #    render synchronously; then let Qt paint the labels and flush)
-    for k in range(1, n + 1):  # warm-up: first show of each step builds its actors
-        state.set_step(k)
-        app.processEvents()
-    times = []
-    for i in range(args.repeats):
-        k = 1 + (i % n)
-        if k == state.step:
-            k = 1 + (k % n)
-        t0 = time.perf_counter()
-        state.set_step(k)
-        w.viewport.plotter.ren_win.WaitForCompletion()
-        app.processEvents()
-        times.append((time.perf_counter() - t0) * 1000)
-    print(f"slider -> frame: median {statistics.median(times):.1f} ms, "
-          f"p90 {np.percentile(times, 90):.1f} ms, max {max(times):.1f} ms "
-          f"({len(times)} changes; target <= 30 ms median)")
+          f"viewport {w.viewport.width()}x{w.viewport.height()}; {n} steps"
+          f"{'; demo ' + args.demo if args.demo else ''}")
+    overlays = {o for o in args.overlays.split(",") if o}
+    if args.all_modes:
+        settings_list = [(m, set(), False) for m in MODES] + [
+            ("uncertainty", set(), True), ("cubes", {"gates"}, False),
+            ("errors", {"gates"}, False)]
+    else:
+        settings_list = [(args.mode, overlays, args.band_only)]
+    for mode, ov, band_only in settings_list:
+        state.update(mode=mode, overlays=ov | ({"truth"} & state.overlays), band_only=band_only)
+        time_slider(app, w, n, args.repeats, label=f"{'+'.join(state.layers())}")
 
     # 2. event-loop lateness while the worker runs one step (a QTimer pinging every 10 ms)
     late: list[float] = []

@@ -152,6 +152,10 @@ def render_scenes(
 
     from .models.atomic import atomic_write_bytes
 
+    known = truth is not None or any(s.n_false_positive is not None for s in scenes)
+    if mode == "errors" and not known:
+        raise ValueError("the errors mode needs a ground truth (--truth FILE.binvox)")
+    names = layers_for(mode, changes, gates, truth is not None, band_only, known)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     prefer_egl_without_display()
@@ -159,10 +163,6 @@ def render_scenes(
     plotter.set_background(BACKGROUND)
     add_layer(plotter, sc.grid_outline(), "outline")
     truth_mesh = sc.ground_truth_mesh(truth) if truth is not None else None
-    known = truth is not None or any(s.n_false_positive is not None for s in scenes)
-    if mode == "errors" and not known:
-        raise ValueError("the errors mode needs a ground truth (--truth FILE.binvox)")
-    names = layers_for(mode, changes, gates, truth is not None, band_only, known)
     if colour_bar:
         add_colour_bars(plotter, names)
     set_default_camera(plotter)

@@ -85,6 +85,7 @@ def test_errors_mode_draws_false_negatives_and_needs_truth(tmp_path):
     assert ((b > r + 80) & (b > g + 40)).sum() > 200  # the blue of the missed voxels
     with pytest.raises(ValueError, match="ground truth"):
         rd.render_scenes(_scenes(), tmp_path / "x", mode="errors")
+    assert not (tmp_path / "x").exists()  # refused before anything is written
 
 
 def test_uncertainty_mode_has_colour_bar(tmp_path):

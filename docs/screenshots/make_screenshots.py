@@ -17,13 +17,18 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-# (file name, display mode, overlays besides the ground truth, step; -1 = the last)
+# (file name, display mode, overlays besides the ground truth, step (-1 = the last),
+#  further view-state fields)
 SHOTS = [
-    ("viewer_step1.png", "cubes", (), 1),
-    ("viewer_cubes.png", "cubes", (), -1),
-    ("viewer_changes.png", "cubes", ("changes",), 3),
-    ("viewer_gates_smooth.png", "smooth", ("gates",), 3),
-    ("viewer_points.png", "points", (), -1),
+    ("viewer_step1.png", "cubes", (), 1, {}),
+    ("viewer_cubes.png", "cubes", (), -1, {}),
+    ("viewer_changes.png", "cubes", ("changes",), 3, {}),
+    ("viewer_gates_smooth.png", "smooth", ("gates",), 3, {}),
+    ("viewer_points.png", "points", (), -1, {}),
+    ("inside_errors.png", "errors", (), 2, {}),
+    # the translucent blue truth would read as "sure" on the entropy colour map: off
+    ("inside_uncertainty.png", "uncertainty", (), 2, {"band_only": False, "overlays": ()}),
+    ("inside_band.png", "uncertainty", (), 1, {"band_only": True, "overlays": ()}),
 ]
 
 
@@ -87,9 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         if i == len(shots):
             app.quit()
             return
-        name, mode, overlays, k = shots[i]
+        name, mode, overlays, k, extra = shots[i]
         truth = {"truth"} if state.truth_available else set()
-        state.update(mode=mode, overlays=truth | set(overlays))
+        state.update(**{"mode": mode, "overlays": truth | set(overlays), **extra})
         state.set_step(state.n_steps if k < 0 else k)
         QTimer.singleShot(800, lambda: save(name))
         QTimer.singleShot(1200, lambda: step(i + 1))
