@@ -35,10 +35,9 @@ LAYER_STYLE: dict[str, dict[str, Any]] = {
     "errors": dict(scalars="rgb", rgb=True, lighting=False),
     "ghosts": dict(color=tuple(c / 255 for c in sc.DISAPPEARED_RGB), opacity=GHOST_OPACITY,
                    ambient=0.4),
-    # translucency follows the write strength: idle cells almost vanish
-    "gates": dict(scalars="write_strength", cmap="magma_r", clim=(0.0, 1.0),
-                  opacity=[0.03, 0.5], show_edges=True, edge_color="#777777", line_width=1,
-                  ambient=0.5),
+    # one opaque glyph per recurrent cell, its size and colour the write strength
+    "gates": dict(scalars="write_strength", cmap="magma_r", clim=(0.0, 1.0), ambient=0.3,
+                  show_edges=True, edge_color="#555555", line_width=1),
     "truth": dict(color=GT_COLOR, opacity=0.22, ambient=0.4),
     "outline": dict(color="#9aa0a8", line_width=1),
 }

@@ -193,6 +193,33 @@ def errors_mesh(errors: analysis.TruthErrors) -> pv.PolyData:
     return mesh
 
 
+def gate_glyphs(update_gate: np.ndarray, level: float = 0.0) -> pv.PolyData:
+    """One cube per recurrent cell whose write strength is >= ``level``, centred in the
+    block of voxels the cell writes to, its edge growing with the strength (0.15 of the
+    block at 0, 0.85 at 1): the object stays visible between them. Cell data
+    ``write_strength`` and ``cell`` (flat index of the recurrent cell, C order)."""
+    gate = np.asarray(update_gate, dtype=np.float32)
+    n = gate.shape[0]
+    size = GRID / n
+    idx = np.argwhere(gate >= level)
+    if idx.size == 0:
+        return _empty_polydata()
+    g = gate[tuple(idx.T)]
+    centres = idx * size + (size - 1) / 2.0  # index frame: block [c*size, (c+1)*size)
+    half = (0.15 + 0.7 * np.clip(g, 0.0, 1.0)) * size / 2.0
+    corners = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)],
+                       np.float32)
+    points = (centres[:, None, :] + corners[None] * half[:, None, None]).reshape(-1, 3)
+    quads = np.array([[0, 1, 3, 2], [4, 6, 7, 5], [0, 4, 5, 1], [2, 3, 7, 6],
+                      [0, 2, 6, 4], [1, 5, 7, 3]], np.int64)
+    faces = (quads[None] + 8 * np.arange(len(idx))[:, None, None]).reshape(-1, 4)
+    mesh = pv.PolyData(points.astype(np.float32),
+                       faces=np.hstack([np.full((len(faces), 1), 4), faces]).ravel())
+    mesh.cell_data["write_strength"] = np.repeat(g, 6)
+    mesh.cell_data["cell"] = np.repeat(np.ravel_multi_index(idx.T, gate.shape), 6)
+    return mesh
+
+
 def ground_truth_mesh(occupancy: np.ndarray) -> pv.PolyData:
     """The ground-truth voxels as a surface of cubes."""
     return voxel_surface(np.asarray(occupancy, dtype=bool))
@@ -225,7 +252,7 @@ class StepScene:
     ghosts: pv.PolyData  # voxels lost since the previous step
     n_appeared: int
     n_disappeared: int
-    gates: pv.UnstructuredGrid
+    gates: pv.PolyData  # one glyph per recurrent cell (gate_glyphs)
     ms: float = 0.0
     iou: float | None = None
     uncertainty: pv.PolyData = None  # type: ignore[assignment]  # occupied, by entropy
@@ -278,7 +305,7 @@ def build_step_scene(
         ghosts=ghosts,
         n_appeared=int(ch.appeared.sum()),
         n_disappeared=int(ch.disappeared.sum()),
-        gates=gate_grid(update_gate),
+        gates=gate_glyphs(update_gate),
         ms=ms,
         iou=iou,
         uncertainty=entropy_mesh(probabilities, occ),

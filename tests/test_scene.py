@@ -74,7 +74,7 @@ def test_empty_grid_gives_empty_meshes():
     s = sc.build_step_scene(prob, None, np.zeros((4, 4, 4), np.float32), 0.4, 1)
     assert s.n_voxels == 0
     assert s.cubes.n_cells == 0 and s.smooth.n_cells == 0 and s.points.n_points == 0
-    assert s.gates.n_cells == 64
+    assert s.gates.n_cells == 64 * 6  # one glyph (6 faces) per recurrent cell
 
 
 def test_smooth_surface_encloses_the_voxels_in_the_world_frame():
@@ -154,3 +154,24 @@ def test_default_camera_looks_down_from_about_25_degrees():
     elevation = np.degrees(np.arcsin(d[1] / np.linalg.norm(d)))
     assert elevation == pytest.approx(25.0)
     assert up == (0.0, 1.0, 0.0)
+
+
+def test_gate_glyphs_size_with_strength_and_leave_room():
+    gate = np.zeros((4, 4, 4), np.float32)
+    gate[1, 2, 3] = 1.0
+    gate[0, 0, 0] = 0.5
+    mesh = sc.gate_glyphs(gate)
+    assert mesh.n_cells == 64 * 6
+    cells = mesh.cell_data["cell"]
+    strong = mesh.extract_cells(np.flatnonzero(cells == np.ravel_multi_index((1, 2, 3), (4,) * 3)))
+    xmin, xmax, ymin, ymax, zmin, zmax = strong.bounds
+    assert (xmin + xmax) / 2 == pytest.approx(1 * 8 + 3.5)  # centred in its 8^3 block
+    assert (ymin + ymax) / 2 == pytest.approx(2 * 8 + 3.5)
+    assert (zmin + zmax) / 2 == pytest.approx(3 * 8 + 3.5)
+    assert xmax - xmin == pytest.approx(0.85 * 8)  # the strongest: 85 % of the block
+    weak = mesh.extract_cells(np.flatnonzero(cells == 1))
+    assert weak.bounds[1] - weak.bounds[0] == pytest.approx(0.15 * 8)  # idle: small
+    assert set(np.unique(mesh.cell_data["write_strength"])) == {0.0, 0.5, 1.0}
+    above = sc.gate_glyphs(gate, level=0.4)
+    assert above.n_cells == 2 * 6
+    assert sc.gate_glyphs(gate, level=1.1).n_cells == 0

@@ -41,7 +41,8 @@ TOOLTIPS = {
     "mode": "Voxel cubes coloured by P(occupied), a marching-cubes surface, or every voxel "
             "as a point (alpha = P)",
     "changes": "Green: voxels that appeared at this step; faint red: voxels that disappeared",
-    "gates": "How strongly each recurrent cell wrote at this step: darker = stronger update",
+    "gates": "How strongly each recurrent cell wrote at this step: one cube per cell of the "
+             "4\u00b3 grid, bigger and darker = stronger update",
     "truth": "Translucent blue: the true voxels (demos and dataset models)",
     "threshold": "A voxel is occupied when P(occupied) \u2265 threshold",
     "band_only": "Uncertainty mode: show only the voxels whose P lies inside the band "
@@ -68,7 +69,7 @@ def legend_html(layers: list[str]) -> str:
                      "\u2192 <span style='color:#21918c'>mid</span> \u2192 "
                      "<span style='color:#c9a500'>high</span>")
     if "gates" in layers:
-        parts.append("gates: darker = stronger write")
+        parts.append("gates: one cube per recurrent cell, bigger and darker = stronger write")
     if "truth" in layers:
         parts.append("<span style='color:#2a7fff'>\u25a0</span> ground truth")
     return "<br>".join(parts)
@@ -130,7 +131,9 @@ class SidePanel(QScrollArea):
             check.toggled.connect(lambda on, n=name: self.state.set_overlay(n, on))
             self.overlay_boxes[name] = check
             d.addWidget(check)
-        band_row = QHBoxLayout()
+        self.band_row = QWidget(box)  # shown in the uncertainty mode only
+        band_row = QHBoxLayout(self.band_row)
+        band_row.setContentsMargins(0, 0, 0, 0)
         self.band_check = QCheckBox("Only P in", box)
         self.band_check.setToolTip(TOOLTIPS["band_only"])
         self.band_check.toggled.connect(lambda on: self.state.update(band_only=on))
@@ -147,7 +150,7 @@ class SidePanel(QScrollArea):
             band_row.addWidget(spin)
             if k == 0:
                 band_row.addWidget(QLabel("\u2013", box))
-        d.addLayout(band_row)
+        d.addWidget(self.band_row)
         self.legend = QLabel("", box)
         self.legend.setWordWrap(True)
         self.legend.setStyleSheet("color: #555; font-size: 11px;")
@@ -212,6 +215,7 @@ class SidePanel(QScrollArea):
             spin.setValue(value)
             spin.setEnabled(s.mode == "uncertainty")
         self.band_check.setEnabled(s.mode == "uncertainty")
+        self.band_row.setVisible(s.mode == "uncertainty")
         self.threshold_slider.setValue(round(s.threshold * 100))
         for name, check in self.overlay_boxes.items():
             check.setChecked(name in s.overlays)

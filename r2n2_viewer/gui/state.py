@@ -25,7 +25,7 @@ MODE_LABELS = {"cubes": "Cubes", "smooth": "Smooth surface", "points": "Probabil
 OVERLAYS = ("changes", "gates", "truth")
 OVERLAY_LABELS = {
     "changes": "What changed since the previous step",
-    "gates": "Update gates (4\u00b3 recurrent cells)",
+    "gates": "Update gates (one cube per 4\u00b3 cell)",
     "truth": "Ground truth",
 }
 CAMERAS = ("default",)

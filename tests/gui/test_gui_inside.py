@@ -70,10 +70,12 @@ def test_uncertainty_mode_and_band_controls(qtbot, make_window, ckpt, images):
     wait_idle(qtbot, w)
     s, panel = w.state, w.panel
     assert not panel.band_check.isEnabled()  # only for the uncertainty mode
+    assert not panel.band_row.isVisible()
     s.update(mode="uncertainty")
     assert w.viewport.shown == [(2, "uncertainty")]
     assert w.viewport.colour_bars == ["entropy (bits)"]
     assert panel.band_check.isEnabled() and "entropy" in panel.legend.text()
+    assert panel.band_row.isVisible()
 
     panel.band_check.setChecked(True)  # the control writes to the state
     assert s.band_only and w.viewport.shown == [(2, "band")]
