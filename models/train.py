@@ -223,7 +223,8 @@ def _train(cfg: TrainConfig, progress: bool, rank: int, world: int, device: torc
             try:
                 batch = next(batches)
             except (RuntimeError, ValueError, OSError) as exc:  # from the data, maybe a worker
-                raise ValueError(f"{', '.join(data_roots(cfg))}: no training batch ({_last_line(exc)})") from None
+                roots = ", ".join(data_roots(cfg))
+                raise ValueError(f"{roots}: no training batch ({_last_line(exc)})") from None
             images = batch["images"].to(device, non_blocking=True)
             voxels = batch["voxels"].to(device, non_blocking=True)
             for g in opt.param_groups:

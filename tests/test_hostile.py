@@ -27,6 +27,7 @@ from safetensors.torch import save as st_save
 from r2n2_viewer.models.config import PRESETS
 from r2n2_viewer.models.data.pack import pack
 from r2n2_viewer.models.net import R2N2
+from r2n2_viewer.models.synth.generate import GENERATOR_VERSION
 from r2n2_viewer.models.voxels import encode_binvox
 
 MEMORY_LIMIT = 3 * 2**30
@@ -217,7 +218,7 @@ def _build(root: Path) -> list[Case]:
                "--views 2", out="nothing")
     (box / "data").mkdir()
     (box / "data" / "synth.json").write_text(json.dumps(
-        {"generator_version": 2, "seed": 0, "views": 2, "objects": []}))
+        {"generator_version": GENERATOR_VERSION, "seed": 0, "views": 2, "objects": []}))
     return cases
 
 
