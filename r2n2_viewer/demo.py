@@ -8,6 +8,7 @@ and ``info.json`` (category, synset, model id, why this object was chosen).
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,21 @@ def demo_root() -> Path:
     return Path(assets.__file__).resolve().parent / "demo"
 
 
+def _read_info(path: Path) -> dict:
+    """A demo's ``info.json``, or ``{}`` (with a warning naming the file) when unreadable."""
+    if not path.is_file():
+        return {}
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        warnings.warn(f"{path}: unreadable demo description, ignored ({exc})", stacklevel=3)
+        return {}
+    if not isinstance(info, dict):
+        warnings.warn(f"{path}: demo description is not a JSON object, ignored", stacklevel=3)
+        return {}
+    return info
+
+
 def list_demos(root: Path | None = None) -> list[Demo]:
     """Every demo under ``root`` (default: the bundled ones), sorted by name."""
     root = root or demo_root()
@@ -44,8 +60,7 @@ def list_demos(root: Path | None = None) -> list[Demo]:
         images = tuple(sorted(folder.glob("view_*.png")))
         if not images:
             continue
-        info_path = folder / "info.json"
-        info = json.loads(info_path.read_text()) if info_path.is_file() else {}
+        info = _read_info(folder / "info.json")
         vox = folder / "model.binvox"
         demos.append(
             Demo(

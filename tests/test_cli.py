@@ -135,3 +135,25 @@ def test_synth_without_a_display_prints_no_vtk_warnings(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "wrote 2 objects" in r.stdout
     assert "X server" not in r.stderr and "WARN" not in r.stderr, r.stderr
+
+
+def test_a_broken_demo_description_is_named_and_ignored(tmp_path):
+    import shutil
+
+    from r2n2_viewer.demo import list_demos
+
+    src = list_demos()[0]
+    for name, text in [("bad", "{not json"), ("list", "[1, 2]"), ("bytes", None)]:
+        folder = tmp_path / name
+        shutil.copytree(src.folder, folder)
+        if text is None:
+            (folder / "info.json").write_bytes(b"\xff\xfe{")
+        else:
+            (folder / "info.json").write_text(text)
+    with pytest.warns(UserWarning) as caught:
+        demos = list_demos(tmp_path)
+    assert [d.name for d in demos] == ["bad", "bytes", "list"]
+    assert all(d.category == "" for d in demos)
+    named = [str(w.message) for w in caught]
+    for name in ("bad", "bytes", "list"):
+        assert any(str(tmp_path / name / "info.json") in m for m in named)
