@@ -2,7 +2,9 @@
 the file dialogs that pick them, and weights).
 
 Every image becomes an :class:`~r2n2_viewer.gui.worker.ImageSource` sent to the worker
-(which decodes it once, off the UI thread). Problems found here — a folder, a missing
+(which decodes it once, off the UI thread). A photo added while a demo or a dataset
+model is shown asks first whether it starts a new sequence (without that ground truth
+and IoU) or joins the one shown. Problems found here — a folder, a missing
 file, a remote URL, a ground truth of the wrong size — are reported and skipped; the
 rest still arrive.
 """
@@ -42,8 +44,37 @@ class Inputs:
     """Sends views to ``window.worker``; reports problems through ``window.errors``."""
 
     def __init__(self, window: Any) -> None:
+        from .sequences import ask_new_sequence
+
         self.window = window
         self.paste_count = 0
+        self.origin: str | None = None  # the demo or dataset model shown (not own photos)
+        self.ask = lambda origin: ask_new_sequence(window, origin)  # -> new / add / cancel
+
+    def start_new_sequence(self) -> None:
+        """Drop the views and the ground truth (and so the IoU): a sequence of one's own."""
+        w = self.window
+        w.state.update(playing=False)
+        w.play_when_idle = False
+        w.worker.reset()
+        w.errors.resolve("ground-truth")
+        self.origin = None
+
+    def _own_views_may_join(self) -> bool:
+        """Before own views are added: when a demo or dataset model is shown, ask whether
+        they start a new sequence; False when the user cancels."""
+        from .sequences import CANCEL, NEW
+
+        w = self.window
+        if self.origin is None or not (w.snapshot and w.snapshot.views):
+            return True
+        choice = self.ask(self.origin)
+        if choice == CANCEL:
+            return False
+        if choice == NEW:
+            self.start_new_sequence()
+        self.origin = None  # asked once: the sequence is now the user's
+        return True
 
     def add_urls(self, urls: list[QUrl]) -> None:
         """Add dropped/pasted URLs, one step each; refuse non-local ones and folders."""
@@ -58,7 +89,12 @@ class Inputs:
             self.add_paths(paths)
 
     def add_paths(self, paths: list[str | os.PathLike]) -> None:
-        """Add image files in order (bad ones are reported and skipped)."""
+        """Add image files in order (bad ones are reported and skipped); asks first when
+        a demo or dataset model is shown."""
+        if self._own_views_may_join():
+            self._send_paths(paths)
+
+    def _send_paths(self, paths: list[str | os.PathLike]) -> None:
         w = self.window
         sources = []
         for p in paths:
@@ -77,6 +113,8 @@ class Inputs:
 
     def add_image(self, image: QImage, what: str = "pasted") -> None:
         """Add an in-memory image (pasted or dropped)."""
+        if not self._own_views_may_join():
+            return
         self.paste_count += 1
         self.window.state.update(follow=True)
         self.window.worker.add_images([ImageSource(qimage_to_pil(image),
@@ -104,18 +142,22 @@ class Inputs:
         if demo is None:
             self.window.errors.show("No such demo", f"{name}: not among the bundled demos")
             return
-        self.load_sequence([str(p) for p in demo.images], demo.voxels_path)
+        self.load_sequence([str(p) for p in demo.images], demo.voxels_path,
+                           f"the demo \u201c{demo.name}\u201d")
 
-    def load_sequence(self, paths: list[str], truth: np.ndarray | Path | None) -> None:
+    def load_sequence(self, paths: list[str], truth: np.ndarray | Path | None,
+                      origin: str | None = None) -> None:
         """Start over with ``paths`` as the views and ``truth`` (an array or a binvox
-        file) as the ground truth; play the steps once they are ready."""
+        file) as the ground truth; play the steps once they are ready. ``origin`` names
+        a demo or dataset model: own photos added later ask first."""
         w = self.window
         w.state.update(playing=False)
         w.worker.reset()
         w.errors.resolve("ground-truth")
         w.worker.set_ground_truth(self._ground_truth(truth))
         w.play_when_idle = True
-        self.add_paths(paths)
+        self.origin = origin
+        self._send_paths(paths)
 
     def _ground_truth(self, truth: np.ndarray | Path | None) -> np.ndarray | None:
         from ..models.voxels import read_binvox
@@ -144,7 +186,8 @@ class Inputs:
             w.statusBar().showMessage(f"{found.model_id}: no ground truth (model.binvox) "
                                       "found", 10000)
         w.settings.setValue("last_dataset_dir", str(found.views[0].parent.parent.parent))
-        self.load_sequence([str(p) for p in found.views[:DATASET_VIEWS]], found.voxel_path)
+        self.load_sequence([str(p) for p in found.views[:DATASET_VIEWS]], found.voxel_path,
+                           f"the dataset model {found.model_id}")
 
     # --- dialogs ------------------------------------------------------------------------
     def add_dialog(self) -> None:

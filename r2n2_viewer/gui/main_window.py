@@ -24,6 +24,7 @@ from .errors import ErrorReporter
 from .exporting import Exporter
 from .inputs import Inputs
 from .panel import SidePanel
+from .sequences import SequenceFiles
 from .state import MODES, ViewState
 from .stepbar import StepBar
 from .strip import ImageStrip
@@ -54,6 +55,8 @@ class MainWindow(QMainWindow):
         self.errors = ErrorReporter(self)
         self.worker = Worker(self.state.threshold, self)
         self.inputs, self.exporter = Inputs(self), Exporter(self)
+        self.sequences = SequenceFiles(self)
+        self.weights_spec = str(weights) if weights is not None else "default"
         self._build_ui()
         self.actions = build_actions(self, self._handlers())
         notice = view_settings.restore(self.state, self.settings)
@@ -117,6 +120,8 @@ class MainWindow(QMainWindow):
             "demos": self.inputs.fill_demo_menu, "open_weights": self.inputs.weights_dialog,
             "use_bundled_model": self.use_bundled_model,
             "export_step": self.exporter.step_dialog, "export_all": self.exporter.all_dialog,
+            "export_npz": self.sequences.npz_dialog, "save_sequence": self.sequences.save_dialog,
+            "open_sequence": self.sequences.open_dialog,
             "new": self.clear_views, "quit": self.close,
             "reset_camera": s.reset_camera, "reset_view_settings": s.reset_view_settings,
             **{f"mode:{m}": lambda m=m: s.update(mode=m) for m in MODES},
@@ -138,6 +143,7 @@ class MainWindow(QMainWindow):
         self.strip.removeRequested.connect(self.worker.remove_view)
         self.strip.replaceRequested.connect(self.inputs.replace_dialog)
         self.strip.stepClicked.connect(self.state.set_step)
+        self.strip.editRequested.connect(self.edit_input)
 
     def _start(self, images: list[str] | None, demo: str | None, autoload_demo: bool) -> None:
         if images:
@@ -172,14 +178,25 @@ class MainWindow(QMainWindow):
         if str(path) != "default":
             self.settings.setValue("last_weights_dir", str(Path(path).parent))
         self._busy("Loading model")
+        self.weights_spec = str(path)
         self.worker.load_model(str(path), self.device_name.split(":")[0] or self.device)
 
     def use_bundled_model(self) -> None:
         self.load_weights("default")
 
+    def edit_input(self, i: int) -> Any:
+        """Open the input editor of view ``i`` (0-based); returns it (None: no such view)."""
+        from .editor import InputEditor
+
+        snap = self.snapshot
+        if snap is None or not 0 <= i < len(snap.records):
+            return None
+        editor = InputEditor(self, i)
+        editor.show()
+        return editor
+
     def clear_views(self) -> None:
-        self.state.update(playing=False)
-        self.worker.reset()
+        self.inputs.start_new_sequence()
 
     @property
     def busy_now(self) -> bool:

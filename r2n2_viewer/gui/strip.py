@@ -2,8 +2,8 @@
 
 Shows the exact 127x127 network input (tooltip at full size). Files dropped on it are
 added; dragging a thumbnail within the strip reorders the views; right-click offers
-remove / replace. The strip never edits itself: it emits requests and is refreshed
-from the worker's snapshot.
+edit input / remove / replace; double-click edits the input. The strip never edits
+itself: it emits requests and is refreshed from the worker's snapshot.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ class ImageStrip(QListWidget):
     moveRequested = pyqtSignal(int, int)  # from, to (0-based)
     removeRequested = pyqtSignal(int)
     replaceRequested = pyqtSignal(int)
+    editRequested = pyqtSignal(int)  # open the input editor of a view (0-based)
     stepClicked = pyqtSignal(int)  # 1-based step
 
     def __init__(self, parent=None) -> None:
@@ -60,6 +61,7 @@ class ImageStrip(QListWidget):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
         self.itemClicked.connect(lambda it: self.stepClicked.emit(self.row(it) + 1))
+        self.itemDoubleClicked.connect(lambda it: self.editRequested.emit(self.row(it)))
         self._empty_text = "Drop photos of one object here (or File \u2192 Add images\u2026)"
         self._cache: dict[int, tuple[np.ndarray, QIcon, str]] = {}  # id(view) -> icon, <img>
 
@@ -113,6 +115,9 @@ class ImageStrip(QListWidget):
             return
         row = self.row(item)
         menu = QMenu(self)
+        edit = QAction(f"Edit input of view {row + 1}\u2026", menu)
+        edit.triggered.connect(lambda: self.editRequested.emit(row))
+        menu.addAction(edit)
         remove = QAction(f"Remove view {row + 1}", menu)
         replace = QAction(f"Replace view {row + 1}\u2026", menu)
         remove.triggered.connect(lambda: self.removeRequested.emit(row))

@@ -42,6 +42,7 @@ class Snapshot:
     iou_plot: np.ndarray | None = None  # RGBA picture of ious (drawn here, not on the UI)
     iou_columns: list[float] = field(default_factory=list)  # pixel x of each step on it
     iou_rows: tuple[float, float] = (0.0, 0.0)  # pixel rows of the plot's axes
+    records: list[Any] = field(default_factory=list)  # sequence.SequenceView per view
 
     @property
     def threshold(self) -> float | None:
@@ -51,10 +52,12 @@ class Snapshot:
 
 @dataclass
 class ImageSource:
-    """One image to add: a file path, or an in-memory image (PIL) with a label."""
+    """One image to add: a file path, encoded bytes or an in-memory image (PIL), its
+    label and how it is prepared (None: the defaults)."""
 
     source: Any
     label: str
+    settings: Any = None  # images.PrepSettings
 
 
 class JobCancelled(Exception):
@@ -92,12 +95,14 @@ class InferenceWorker(QObject):
     setThreshold = pyqtSignal(int, float)  # id, threshold
     setGroundTruth = pyqtSignal(int, object)  # id, occupancy or None
     setBand = pyqtSignal(int, float, float)  # id, low, high: the uncertain band of P
+    prepareView = pyqtSignal(int, int, object, bool)  # id, index, PrepSettings, apply
 
     # results
     snapshot = pyqtSignal(object)  # Snapshot
     failed = pyqtSignal(str, str)  # title, one-line message
     progress = pyqtSignal(str, float)  # what, fraction in [0, 1] (-1: unknown)
     modelLoaded = pyqtSignal(str, str)  # model name, device
+    prepared = pyqtSignal(int, int, object)  # job id, view index, images.PreparedView
     jobDone = pyqtSignal(int)  # job id (always emitted, after success, failure or cancel)
 
     def __init__(self, threshold: float = 0.4) -> None:
@@ -107,6 +112,7 @@ class InferenceWorker(QObject):
         self.ground_truth: np.ndarray | None = None
         self.band: tuple[float, float] = DEFAULT_BAND
         self.waiting: list[tuple[np.ndarray, str]] = []  # decoded views, no model yet
+        self.records: list[Any] = []  # sequence.SequenceView of every view (then waiting)
         self.cancelled_upto = 0  # jobs with an id <= this are skipped / stopped
         self._job = 0
         self._scenes: dict[int, tuple[Any, StepScene]] = {}  # id(Step) -> (Step, scene)
@@ -117,7 +123,8 @@ class InferenceWorker(QObject):
                              (self.moveView, self._move), (self.reset, self._reset),
                              (self.setThreshold, self._set_threshold),
                              (self.setGroundTruth, self._set_ground_truth),
-                             (self.setBand, self._set_band)):
+                             (self.setBand, self._set_band),
+                             (self.prepareView, self._prepare_view)):
             signal.connect(slot)
 
     # --- job plumbing ----------------------------------------------------------------
@@ -193,6 +200,10 @@ class InferenceWorker(QObject):
     def _set_band(self, job: int, low: float, high: float) -> None:
         self._run(job, "Cannot change the uncertain band", self._do_set_band, (low, high))
 
+    @pyqtSlot(int, int, object, bool)
+    def _prepare_view(self, job: int, i: int, settings: Any, apply: bool) -> None:
+        self._run(job, "Cannot prepare the view", self._do_prepare_view, i, settings, apply)
+
     # --- the jobs themselves (plain methods: callable directly in tests) --------------
     def _do_load_model(self, spec: Any, device: str, net: Any = None) -> None:
         from ..session import ReconstructionSession
@@ -223,6 +234,7 @@ class InferenceWorker(QObject):
                 self.check_cancelled()
             except JobCancelled:
                 self.waiting = []
+                del self.records[len(session):]
                 raise
             self.progress.emit(f"Running step {len(session) + 1}",
                                k / len(views) if len(views) > 1 else -1.0)
@@ -230,14 +242,18 @@ class InferenceWorker(QObject):
             self._emit()
 
     def _do_add(self, sources: list[ImageSource]) -> None:
-        from ..images import load_view
+        from ..images import prepare_photo
+        from ..sequence import view_from_source
 
         decoded = []
         for src in sources:
             self.check_cancelled()
             self.progress.emit(f"Reading {src.label}", -1.0)
             try:
-                decoded.append((load_view(src.source), src.label))
+                view = prepare_photo(src.source, src.settings).view
+                record = view_from_source(src.source, src.label, src.settings)
+                decoded.append((view, src.label))
+                self.records.append(record)
             except Exception as exc:  # bad file: say so, keep the earlier steps
                 msg = _one_line(exc)
                 self.failed.emit("Cannot add image",
@@ -257,23 +273,51 @@ class InferenceWorker(QObject):
             del self.waiting[i]
         else:
             self._need_session().remove_view(i)
+        if 0 <= i < len(self.records):
+            del self.records[i]
         self._emit()
 
     def _do_replace(self, i: int, src: ImageSource) -> None:
-        from ..images import load_view
+        from ..images import prepare_photo
+        from ..sequence import view_from_source
 
         session = self._need_session()
-        session.replace_view(i, load_view(src.source), src.label)
+        session.replace_view(i, prepare_photo(src.source, src.settings).view, src.label)
+        if 0 <= i < len(self.records):
+            self.records[i] = view_from_source(src.source, src.label, src.settings)
         self._emit()
+
+    def _do_prepare_view(self, i: int, settings: Any, apply: bool) -> None:
+        """Prepare view ``i``'s picture with ``settings`` and hand the result to the
+        editor; with ``apply``, replace the view (steps from ``i`` on are recomputed)."""
+        from dataclasses import replace
+
+        if not 0 <= i < len(self.records):
+            raise IndexError(f"view {i + 1} does not exist")
+        record = self.records[i]
+        self.progress.emit(f"Preparing view {i + 1}", -1.0)
+        settings = settings if settings is not None else record.settings
+        prepared = replace(record, settings=settings).prepare()
+        self.check_cancelled()  # a cancelled preparation changes nothing
+        self.prepared.emit(self._job, i, prepared)
+        if apply:
+            session = self._need_session()
+            self.progress.emit(f"Running steps {i + 1}..{len(session)}", -1.0)
+            session.replace_view(i, prepared.view, record.label)
+            self.records[i] = replace(record, settings=settings)
+            self._emit()
 
     def _do_move(self, i: int, j: int) -> None:
         self._need_session().move_view(i, j)
+        if 0 <= i < len(self.records) and 0 <= j < len(self.records):
+            self.records.insert(j, self.records.pop(i))
         self._emit()
 
     def _do_reset(self) -> None:
         if self.session is not None:
             self.session.reset()
         self.waiting = []
+        self.records = []
         self.ground_truth = None
         self._scenes.clear()
         self._emit()
@@ -318,7 +362,7 @@ class InferenceWorker(QObject):
         if session is None:
             self.snapshot.emit(Snapshot([v for v, _ in self.waiting],
                                         [lab for _, lab in self.waiting], [],
-                                        self.ground_truth))
+                                        self.ground_truth, records=list(self.records)))
             return
         steps = session.steps
         scenes: list[StepScene] = []
@@ -345,7 +389,7 @@ class InferenceWorker(QObject):
                 self._plot = (ious, iou_plot_frame(ious))
             plot = self._plot[1]
         self.snapshot.emit(Snapshot(session.views, session.labels, scenes, self.ground_truth,
-                                    steps, ious, *plot))
+                                    steps, ious, *plot, records=list(self.records)))
 
 
 class Worker(QObject):
@@ -412,6 +456,13 @@ class Worker(QObject):
         """Rebuild the uncertain-band layer of every step for ``band`` = (low, high)."""
         job = self._id()
         self.jobs.setBand.emit(job, float(band[0]), float(band[1]))
+        return job
+
+    def prepare_view(self, i: int, settings: Any = None, apply: bool = False) -> int:
+        """Prepare view ``i`` with ``settings`` (``prepared`` answers); with ``apply``
+        the view is replaced and the steps from ``i`` on recomputed."""
+        job = self._id()
+        self.jobs.prepareView.emit(job, int(i), settings, bool(apply))
         return job
 
     def set_ground_truth(self, occupancy: np.ndarray | None) -> int:
