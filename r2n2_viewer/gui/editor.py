@@ -340,7 +340,8 @@ class InputEditor(QDialog):
         w, h = p.image_size
         ms = p.timings.get("total", 0.0)
         self.info.setText(f"Picture {w}\u00d7{h}; object found by: {p.method}; "
-                          f"prepared in {ms:.0f} ms.")
+                          f"prepared in {ms:.0f} ms.<br>Dimmed: background; yellow: the crop "
+                          "box; green / red: object / background strokes.")
 
     def closeEvent(self, event) -> None:  # noqa: N802
         try:
