@@ -211,14 +211,15 @@ class InputEditor(QDialog):
         self.index = index
         record = window.snapshot.records[index]
         self.label = record.label
+        self.image = record.image  # the picture's bytes: which view this editor edits
         self.settings: PrepSettings = record.settings
         self.prepared: PreparedView | None = None
-        self._job = 0
+        self._job = self._answered = 0
         self.setWindowTitle(f"Edit input \u2014 view {index + 1}: {record.label}")
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._build()
         window.worker.jobs.prepared.connect(self._on_prepared)
         window.worker.idle.connect(self._on_idle)
+        window.worker.jobs.snapshot.connect(self._on_snapshot)
         self._send(apply=False)
 
     def _build(self) -> None:
@@ -325,10 +326,45 @@ class InputEditor(QDialog):
     def _on_idle(self) -> None:
         self.busy_label.setText("")
         self.cancel_button.setEnabled(False)
+        if self._answered != self._job:  # cancelled or failed: back to the view's settings
+            self._revert()
+
+    def _revert(self) -> None:
+        snap = self.window_.snapshot
+        if snap is None or not 0 <= self.index < len(snap.records):
+            return
+        self.settings = snap.records[self.index].settings
+        self.segment.blockSignals(True)
+        self.segment.setCurrentIndex(list(SEGMENT_LABELS).index(self.settings.segment))
+        self.segment.blockSignals(False)
+        crop = self.settings.crop_box
+        self.canvas.crop = crop if crop is not None else (
+            self.prepared.crop_box if self.prepared is not None else None)
+        for kind, mask in (("object", self.settings.foreground),
+                           ("background", self.settings.background_strokes)):
+            old = self.canvas.strokes.get(kind)
+            if old is not None:
+                old[:] = False
+                if mask is not None and mask.shape == old.shape:
+                    old |= mask
+        self.canvas.update()
+        self.busy_label.setText("Stopped: the view is as it was")
+
+    def _on_snapshot(self, snap: Any) -> None:
+        """Close when the edited view is gone (removed, or another picture now there)."""
+        recs = snap.records
+        if not (0 <= self.index < len(recs) and recs[self.index].image is self.image):
+            found = [k for k, r in enumerate(recs) if r.image is self.image]
+            if found:  # moved: follow it
+                self.index = found[0]
+                self.setWindowTitle(f"Edit input \u2014 view {self.index + 1}: {self.label}")
+            else:
+                self.close()
 
     def _on_prepared(self, job: int, index: int, p: PreparedView) -> None:
         if index != self.index or job != self._job:
             return
+        self._answered = job
         self.prepared = p
         if self.settings.crop_box is None:
             self.canvas.crop = None
@@ -347,6 +383,7 @@ class InputEditor(QDialog):
         try:
             self.window_.worker.jobs.prepared.disconnect(self._on_prepared)
             self.window_.worker.idle.disconnect(self._on_idle)
+            self.window_.worker.jobs.snapshot.disconnect(self._on_snapshot)
         except TypeError:
             pass
         super().closeEvent(event)

@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
         self.worker = Worker(self.state.threshold, self)
         self.inputs, self.exporter = Inputs(self), Exporter(self)
         self.sequences = SequenceFiles(self)
+        self.editor: Any = None  # the open input editor
         self.weights_spec = str(weights) if weights is not None else "default"
         self._build_ui()
         self.actions = build_actions(self, self._handlers())
@@ -191,9 +192,12 @@ class MainWindow(QMainWindow):
         snap = self.snapshot
         if snap is None or not 0 <= i < len(snap.records):
             return None
-        editor = InputEditor(self, i)
-        editor.show()
-        return editor
+        if self.editor is not None:  # one editor at a time
+            self.editor.close()
+            self.editor.deleteLater()
+        self.editor = InputEditor(self, i)
+        self.editor.show()
+        return self.editor
 
     def clear_views(self) -> None:
         self.inputs.start_new_sequence()

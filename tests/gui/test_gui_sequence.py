@@ -165,6 +165,23 @@ def test_editor_strokes_flip_a_region_and_segmentation_off(make_window, qtbot, c
     _same_before(before, w.snapshot.steps, 1)
 
 
+def test_editor_cancel_leaves_the_view(make_window, qtbot, ckpt, photos):
+    w = make_window(ckpt)
+    w.add_paths(photos[:2])
+    wait_idle(qtbot, w)
+    editor = _editor(w, qtbot, 1)
+    before, view = list(w.snapshot.steps), w.snapshot.views[1]
+    editor.set_segment("none")
+    w.worker.cancel()  # at once: the job stops before it replaces the view
+    wait_idle(qtbot, w)
+    assert w.snapshot.views[1] is view and w.snapshot.steps[1] is before[1]
+    assert w.snapshot.records[1].settings.segment == "auto"
+    assert editor.settings.segment == "auto" and editor.segment.currentData() == "auto"
+    w.worker.remove_view(1)  # the edited view goes: the editor closes
+    wait_idle(qtbot, w)
+    qtbot.waitUntil(lambda: not editor.isVisible(), timeout=WAIT_MS)
+
+
 def test_editor_opens_from_the_strip(make_window, qtbot, ckpt, photos):
     from PyQt6.QtWidgets import QApplication
 
