@@ -187,6 +187,9 @@ def _member(z: zipfile.ZipFile, name: str, member: Any, limit: int) -> bytes:
 
 
 def _read(z: zipfile.ZipFile, name: str) -> Sequence:
+    total = sum(i.file_size for i in z.infolist())
+    if total > 4 * MAX_FILE_BYTES:
+        raise SequenceError(f"{name}: unpacks to {total} bytes, too large for a sequence file")
     raw = _member(z, name, _MANIFEST, MAX_MANIFEST_BYTES)
     try:
         m = json.loads(raw.decode("utf-8"))

@@ -17,6 +17,7 @@ from PyQt6.QtWidgets import QMessageBox, QWidget
 from .. import export
 from ..sequence import SUFFIX, Sequence, SequenceError, read_sequence, save_sequence
 from .exporting import os_message
+from .state import THRESHOLD_MAX, THRESHOLD_MIN
 from .worker import ImageSource
 
 NEW, ADD, CANCEL = "new", "add", "cancel"
@@ -100,8 +101,9 @@ class SequenceFiles:
                           f"({w.model_name or 'none loaded'}) instead")
         elif seq.weights != w.weights_spec:
             w.load_weights(seq.weights)
-        w.state.update(threshold=seq.threshold, playing=False)
-        w.worker.set_threshold(seq.threshold)
+        t = min(THRESHOLD_MAX, max(THRESHOLD_MIN, seq.threshold))  # the slider's range
+        w.state.update(threshold=t, playing=False)
+        w.worker.set_threshold(w.state.threshold)
         w.worker.add_images([ImageSource(v.image, v.label, v.settings) for v in seq.views])
         return True
 

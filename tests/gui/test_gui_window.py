@@ -193,6 +193,7 @@ def test_a_16_cubed_ground_truth_is_explained_and_does_not_wedge(qtbot, make_win
     assert w.errors.title == "Cannot use the ground truth"
     assert len(w.snapshot.scenes) == 5 and not w.state.truth_available
     w.errors.close()
+    w.inputs.ask = lambda origin: "add"  # own views after a dataset model: join it
     drop(w, files(images[0]))  # later adds still work
     wait_idle(qtbot, w)
     assert len(w.snapshot.scenes) == 6
@@ -286,9 +287,9 @@ def test_closing_while_a_job_is_stuck_neither_freezes_nor_crashes(qtbot, make_wi
     from r2n2_viewer.gui.worker import ORPHANS
 
     w = make_window(ckpt)
-    real = images_mod.load_view
-    monkeypatch.setattr(images_mod, "load_view",
-                        lambda src: (time.sleep(5.0), real(src))[1])  # a 48-MP photo, say
+    real = images_mod.prepare_photo
+    monkeypatch.setattr(images_mod, "prepare_photo",  # a 48-MP photo, say
+                        lambda src, settings=None: (time.sleep(5.0), real(src, settings))[1])
     w.add_paths(images[:1])
     qtbot.waitUntil(lambda: "Reading" in w.busy.text, timeout=WAIT_MS)
     t0 = time.perf_counter()

@@ -131,13 +131,13 @@ def test_conversion_progress_is_relayed(qtbot, worker, ckpt, tmp_path, monkeypat
 def slow_decode(monkeypatch, seconds: float) -> None:
     import r2n2_viewer.images as images_mod
 
-    real = images_mod.load_view
+    real = images_mod.prepare_photo  # what the worker prepares every picture with
 
-    def slow(source):
+    def slow(source, settings=None):
         time.sleep(seconds)
-        return real(source)
+        return real(source, settings)
 
-    monkeypatch.setattr(images_mod, "load_view", slow)
+    monkeypatch.setattr(images_mod, "prepare_photo", slow)
 
 
 def test_cancel_stops_between_views_and_drops_queued_jobs(qtbot, worker, ckpt, images,
