@@ -3,8 +3,7 @@ worker runs a step. Run under X (``xvfb-run -a python benchmarks/viewer_latency.
 
 Targets under software GL on a 2-core CPU: median slider-to-frame <= 30 ms at a
 moderate viewport (800x600) with any display mode and overlay on; event-loop lateness
-while inferring <= 50 ms. ``--demo`` runs a bundled demo (with its ground truth, so the
-errors mode and IoU marker are live); ``--all-modes`` times every mode in one run.
+while inferring <= 50 ms. ``--all-modes`` times every mode in one run.
 
 What is drawn decides the frame time, so the network matters: ``--weights`` uses a real
 model; without it (and without the bundled model) a randomly initialised ``small``
@@ -134,7 +133,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--overlays", default="", help="comma-separated: changes,gates,truth")
     ap.add_argument("--band-only", action="store_true",
                     help="uncertainty mode: only the uncertain band")
-    ap.add_argument("--demo", help="a bundled demo's name or category (views + truth)")
     ap.add_argument("--all-modes", action="store_true",
                     help="time the slider in every display mode (and gates, band) in turn")
     ap.add_argument("--noise", action="store_true",
@@ -177,20 +175,13 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(0.002)
 
     wait_idle()
-    if args.demo:
-        w.open_demo(args.demo)
-        wait_idle()
-        w.play_when_idle = False
-        state.update(playing=False)
-    else:
-        w.add_paths(paths[: args.steps])
+    w.add_paths(paths[: args.steps])
     wait_idle()
     app.processEvents()
     n = len(w.snapshot.scenes)
     what = "stand-in chair output" if net is not None else w.model_name
     print(f"model {what} on {w.device_name}; software GL: {software_gl()}; "
-          f"viewport {w.viewport.width()}x{w.viewport.height()}; {n} steps"
-          f"{'; demo ' + args.demo if args.demo else ''}")
+          f"viewport {w.viewport.width()}x{w.viewport.height()}; {n} steps")
     overlays = {o for o in args.overlays.split(",") if o}
     if args.all_modes:
         settings_list = [(m, set(), False) for m in MODES] + [
