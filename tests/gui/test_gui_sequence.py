@@ -165,14 +165,25 @@ def test_editor_strokes_flip_a_region_and_segmentation_off(make_window, qtbot, c
     _same_before(before, w.snapshot.steps, 1)
 
 
-def test_editor_cancel_leaves_the_view(make_window, qtbot, ckpt, photos):
+def test_editor_cancel_leaves_the_view(make_window, qtbot, ckpt, photos, monkeypatch):
+    import time
+
+    import r2n2_viewer.sequence as sequence_mod
+
     w = make_window(ckpt)
     w.add_paths(photos[:2])
     wait_idle(qtbot, w)
     editor = _editor(w, qtbot, 1)
     before, view = list(w.snapshot.steps), w.snapshot.views[1]
+    real = sequence_mod.prepare_photo
+
+    def slow(source, settings=None):  # a long preparation, so Cancel lands during it
+        time.sleep(1.0)
+        return real(source, settings)
+
+    monkeypatch.setattr(sequence_mod, "prepare_photo", slow)
     editor.set_segment("none")
-    w.worker.cancel()  # at once: the job stops before it replaces the view
+    w.worker.cancel()  # during the preparation: the job stops before it replaces the view
     wait_idle(qtbot, w)
     assert w.snapshot.views[1] is view and w.snapshot.steps[1] is before[1]
     assert w.snapshot.records[1].settings.segment == "auto"
