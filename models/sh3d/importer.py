@@ -23,13 +23,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from ..atomic import atomic_write_text
 from ..data.categories import CATEGORIES, NAME_TO_SYNSET, write_categories
-from ..synth.generate import sample_views
+from ..synth.generate import sample_views, write_model_files
 from ..synth.render import FOV_DEG
-from ..voxels import encode_binvox
 from .catalog import Library, Piece, load_library
 from .mapping import MANIFEST, Decision, decide, read_manifest
 from .mesh import load_piece_mesh
@@ -75,23 +73,7 @@ def write_piece(out: Path, renderer, lib: Library, piece: Piece, default_mtl: st
         mesh = load_piece_mesh(z, piece, default_mtl)
     occ = solid_voxels(mesh.all_triangles(), mesh.extent)
     images = renderer.render(mesh, lines)
-    model_dir = out / RENDER_DIR / synset / mid
-    tmp = out / RENDER_DIR / synset / f".{mid}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    (tmp / "rendering").mkdir(parents=True)
-    names = [f"{i:02d}.png" for i in range(len(lines))]
-    for name, img in zip(names, images, strict=True):
-        Image.fromarray(img, "RGBA").save(tmp / "rendering" / name, compress_level=6)
-    (tmp / "rendering" / "renderings.txt").write_text("\n".join(names) + "\n")
-    (tmp / "rendering" / "rendering_metadata.txt").write_text("\n".join(lines) + "\n")
-    shutil.rmtree(model_dir, ignore_errors=True)
-    os.replace(tmp, model_dir)
-    vdir = out / VOXEL_DIR / synset / mid
-    vdir.mkdir(parents=True, exist_ok=True)
-    side = float(mesh.extent.max())
-    vtmp = vdir / ".model.binvox.tmp"
-    vtmp.write_bytes(encode_binvox(occ, (-side / 2,) * 3, side))
-    os.replace(vtmp, vdir / "model.binvox")
+    write_model_files(out, synset, mid, images, lines, occ, float(mesh.extent.max()))
     return {"voxels": int(occ.sum()), "stretch": [round(float(f), 4) for f in mesh.stretch]}
 
 

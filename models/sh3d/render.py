@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..config import RENDER_SIZE
-from ..synth.render import camera_pose, parse_metadata_line, prefer_egl_without_display
+from ..synth.render import prefer_egl_without_display, shoot
 from .mesh import PieceMesh
 
 
@@ -59,20 +59,7 @@ class TexturedRenderer:
             else:
                 p.add_mesh(poly, color=tuple(float(c) for c in np.clip(m.diffuse, 0, 1)),
                            **kwargs)
-        cam = p.camera
-        images = []
-        for line in metadata_lines:
-            az, el, _inplane, ratio, fov = parse_metadata_line(line)
-            pos, focal, up = camera_pose(az, el, ratio)
-            cam.position = tuple(pos)
-            cam.focal_point = tuple(focal)
-            cam.up = tuple(up)
-            cam.view_angle = fov
-            cam.clipping_range = (0.05, 10.0)
-            p.render()
-            img = p.screenshot(transparent_background=True, return_img=True)
-            images.append(np.ascontiguousarray(img))
-        return images
+        return shoot(p, metadata_lines)
 
     def close(self) -> None:
         """Release the plotter's window."""

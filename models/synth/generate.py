@@ -135,12 +135,21 @@ def write_object(out: Path, renderer: Renderer, seed: int, synset: str, index: i
     meshes = build_meshes(obj.parts, rng, obj.offset, obj.scale, look.uv_scale)
     images = renderer.render_scene([(m, look.materials[tone]) for tone, m in meshes.items()],
                                    look.lights, lines)
-    occ = object_voxels(obj)
+    write_model_files(out, synset, mid, images, lines, object_voxels(obj),
+                      float(obj.extent.max()))
+    return {"synset": synset, "index": index, "id": mid, **obj.tags}
+
+
+def write_model_files(out: Path, synset: str, mid: str, images: list[np.ndarray],
+                      lines: list[str], occ: np.ndarray, side: float) -> None:
+    """Write one model in the ShapeNet layout: its rendering folder appears atomically
+    (written beside it, then renamed), then the binvox of ``occ`` over the cube of edge
+    ``side`` centred at the origin, last, so a model with a binvox is complete."""
     model_dir = out / RENDER_DIR / synset / mid
     tmp = out / RENDER_DIR / synset / f".{mid}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "rendering").mkdir(parents=True)
-    names = [f"{i:02d}.png" for i in range(views)]
+    names = [f"{i:02d}.png" for i in range(len(lines))]
     for name, img in zip(names, images, strict=True):
         Image.fromarray(img, "RGBA").save(tmp / "rendering" / name, compress_level=6)
     (tmp / "rendering" / "renderings.txt").write_text("\n".join(names) + "\n")
@@ -149,12 +158,9 @@ def write_object(out: Path, renderer: Renderer, seed: int, synset: str, index: i
     os.replace(tmp, model_dir)
     vdir = out / VOXEL_DIR / synset / mid
     vdir.mkdir(parents=True, exist_ok=True)
-    side = float(obj.extent.max())
-    data = encode_binvox(occ, (-side / 2,) * 3, side)
     vtmp = vdir / ".model.binvox.tmp"
-    vtmp.write_bytes(data)
+    vtmp.write_bytes(encode_binvox(occ, (-side / 2,) * 3, side))
     os.replace(vtmp, vdir / "model.binvox")
-    return {"synset": synset, "index": index, "id": mid, **obj.tags}
 
 
 _WORKER: dict = {}

@@ -177,22 +177,27 @@ class Renderer:
         return self._shoot(metadata_lines)
 
     def _shoot(self, metadata_lines: list[str]) -> list[np.ndarray]:
-        p = self.plotter
-        cam = p.camera
-        images = []
-        for line in metadata_lines:
-            az, el, _inplane, ratio, fov = parse_metadata_line(line)
-            pos, focal, up = camera_pose(az, el, ratio)
-            cam.position = tuple(pos)
-            cam.focal_point = tuple(focal)
-            cam.up = tuple(up)
-            cam.view_angle = fov
-            cam.clipping_range = (0.05, 10.0)
-            p.render()
-            img = p.screenshot(transparent_background=True, return_img=True)
-            images.append(unpremultiply(np.ascontiguousarray(img)))
-        return images
+        return [unpremultiply(img) for img in shoot(self.plotter, metadata_lines)]
 
     def close(self) -> None:
         """Release the plotter's window."""
         self.plotter.close()
+
+
+def shoot(plotter, metadata_lines: list[str]) -> list[np.ndarray]:
+    """One RGBA screenshot of ``plotter``'s scene per camera of ``metadata_lines``
+    (transparent background, as the plotter's renderer blends it)."""
+    cam = plotter.camera
+    images = []
+    for line in metadata_lines:
+        az, el, _inplane, ratio, fov = parse_metadata_line(line)
+        pos, focal, up = camera_pose(az, el, ratio)
+        cam.position = tuple(pos)
+        cam.focal_point = tuple(focal)
+        cam.up = tuple(up)
+        cam.view_angle = fov
+        cam.clipping_range = (0.05, 10.0)
+        plotter.render()
+        img = plotter.screenshot(transparent_background=True, return_img=True)
+        images.append(np.ascontiguousarray(img))
+    return images
