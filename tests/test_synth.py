@@ -13,6 +13,7 @@ from scipy import ndimage
 
 from r2n2_viewer.models.data.categories import CATEGORIES
 from r2n2_viewer.models.data.shapenet import build_index
+from r2n2_viewer.models.sh3d.check import tolerant_iou, voxel_silhouette
 from r2n2_viewer.models.synth.categories import GENERATORS
 from r2n2_viewer.models.synth.generate import (
     GENERATOR_VERSION,
@@ -112,27 +113,6 @@ def test_camera_convention():
     assert uv[2, 0] < 68.5  # seen from +x, +z lies to the left
 
 
-def _voxel_silhouette(occ: np.ndarray, side: float, line: str, n: int = 3) -> np.ndarray:
-    """Pixels covered by the occupied voxels (sampled densely; interior cells add nothing)."""
-    idx = np.argwhere(occ & ~ndimage.binary_erosion(occ))
-    offs = (np.arange(n) + 0.5) / n
-    sub = np.stack(np.meshgrid(offs, offs, offs, indexing="ij"), -1).reshape(-1, 3)
-    pts = (-side / 2 + side / 32 * (idx[:, None, :] + sub[None])).reshape(-1, 3)
-    uv = np.floor(project_points(pts, line)).astype(int)
-    keep = ((uv >= 0) & (uv < 137)).all(1)
-    mask = np.zeros((137, 137), bool)
-    mask[uv[keep, 1], uv[keep, 0]] = True
-    return ndimage.binary_closing(mask) | mask
-
-
-def _tolerant_iou(alpha: np.ndarray, vox: np.ndarray, tol: int) -> float:
-    """IoU counting only disagreements farther than ``tol`` pixels from the other mask."""
-    da = ndimage.binary_dilation(alpha, iterations=tol)
-    dv = ndimage.binary_dilation(vox, iterations=tol)
-    err = (alpha & ~dv).sum() + (vox & ~da).sum()
-    return 1.0 - err / max(1, (alpha | vox).sum())
-
-
 def test_silhouettes_match_voxels_every_category(synth):
     """Project occupied voxels with each view's recorded camera onto its alpha mask.
 
@@ -150,14 +130,14 @@ def test_silhouettes_match_voxels_every_category(synth):
             ratio = float(line.split()[3])
             vpx = b.scale / 32 * 68.5 / np.tan(np.radians(FOV_DEG / 2)) / (ratio * MAX_DISTANCE)
             tol = int(np.ceil(vpx))
-            sil = _voxel_silhouette(b.occupancy, b.scale, line)
-            score = _tolerant_iou(alpha, sil, tol)
+            sil = voxel_silhouette(b.occupancy, b.scale, line)
+            score = tolerant_iou(alpha, sil, tol)
             assert score > 0.85, f"{CATEGORIES[syn]} view {i}: {score:.3f}"
             raw = (alpha & sil).sum() / (alpha | sil).sum()
             per_cat.setdefault(syn, []).append(raw)
             az, *rest = line.split()
             turned = " ".join([str(float(az) + 90), *rest])
-            wrong.append(_tolerant_iou(alpha, _voxel_silhouette(b.occupancy, b.scale, turned),
+            wrong.append(tolerant_iou(alpha, voxel_silhouette(b.occupancy, b.scale, turned),
                                        tol))
     for name in ("cabinet", "sofa"):
         syn = next(s for s, n in CATEGORIES.items() if n == name)
