@@ -12,6 +12,10 @@ import os
 import re
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # a file or folder name from a dataset or pack: letters, digits, '_', '-', '.', not
 # starting with '.' (no '..', no hidden files), no separators, at most 128 characters
@@ -84,3 +88,16 @@ def inside(folder: str | os.PathLike, path: str | os.PathLike) -> bool:
     root = Path(folder).resolve()
     target = Path(path).resolve()
     return target == root or root in target.parents
+
+
+def read_npy_header(f) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """``(shape, fortran_order, dtype)`` from a binary stream at the start of a ``.npy``
+    file, reading the header only; ValueError for a format version other than 1.0 or 2.0."""
+    from numpy.lib import format as npformat
+
+    version = npformat.read_magic(f)
+    if version == (1, 0):
+        return npformat.read_array_header_1_0(f)
+    if version == (2, 0):
+        return npformat.read_array_header_2_0(f)
+    raise ValueError(f"unsupported .npy format version {version}")

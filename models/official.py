@@ -24,7 +24,6 @@ from typing import Any, BinaryIO
 
 import numpy as np
 import torch
-from numpy.lib import format as npformat
 
 from .checkpoint import FORMAT, save_checkpoint
 from .config import NetConfig, preset
@@ -128,7 +127,7 @@ def read_official_arrays(
     path: str | os.PathLike, progress: Progress | None = None, _scale: float = 1.0
 ) -> list[np.ndarray]:
     """The list of arrays in an official weights file, read without executing any code."""
-    from .files import kind_of
+    from .files import kind_of, read_npy_header
 
     path = Path(path)
     name = path.name
@@ -139,13 +138,7 @@ def read_official_arrays(
         size = path.stat().st_size
         with open(path, "rb") as f:
             try:
-                version = npformat.read_magic(f)
-                if version == (1, 0):
-                    shape, _, dtype = npformat.read_array_header_1_0(f)
-                elif version == (2, 0):
-                    shape, _, dtype = npformat.read_array_header_2_0(f)
-                else:
-                    raise ValueError(f"unsupported .npy format version {version}")
+                shape, _, dtype = read_npy_header(f)
             except (ValueError, EOFError, SyntaxError) as exc:
                 if "EOF" in str(exc) and f.tell() >= 6:  # the magic string was there
                     raise OfficialWeightsError(f"{name}: file is truncated (header)") from None

@@ -183,7 +183,7 @@ MAX_VIEW_SIDE = 4096  # pixels; ShapeNet renderings are 137 x 137
 
 def _array_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
     """(shape, dtype) of each array in the zip, from the .npy headers, sizes checked."""
-    from numpy.lib import format as npformat
+    from ..files import read_npy_header
 
     try:
         zf = zipfile.ZipFile(path)
@@ -195,13 +195,7 @@ def _array_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
             key = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
             try:
                 with zf.open(info) as f:
-                    version = npformat.read_magic(f)
-                    if version == (1, 0):
-                        shape, fortran, dtype = npformat.read_array_header_1_0(f)
-                    elif version == (2, 0):
-                        shape, fortran, dtype = npformat.read_array_header_2_0(f)
-                    else:
-                        raise ValueError(f"unsupported .npy version {version}")
+                    shape, fortran, dtype = read_npy_header(f)
                     header_end = f.tell()
             except (zipfile.BadZipFile, zlib.error, ValueError, EOFError, SyntaxError,
                     TypeError, NotImplementedError, RuntimeError, OSError) as exc:
