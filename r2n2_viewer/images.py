@@ -49,6 +49,7 @@ import re
 import stat
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -143,13 +144,18 @@ def load_view(
     return prepare_photo(source, settings).view
 
 
-def prepare_photo(source: ImageSource, settings: PrepSettings | None = None) -> PreparedView:
-    """``source`` (path, encoded bytes or PIL image) -> the network input and its making."""
+def prepare_photo(source: ImageSource, settings: PrepSettings | None = None,
+                  cancel_check: Callable[[], None] | None = None) -> PreparedView:
+    """``source`` (path, encoded bytes or PIL image) -> the network input and its making.
+
+    ``cancel_check``: called after decoding and between GrabCut's iterations; whatever it
+    raises stops the preparation (and propagates), so a cancel lands within one step.
+    """
     s = settings or PrepSettings()
     t0 = time.perf_counter()
     name = _name(source)
     with _Picture(source, name, s.max_pixels) as pic:
-        return _prepare(pic, s, t0)
+        return _prepare(pic, s, t0, cancel_check)
 
 
 def to_pil(view: np.ndarray) -> Image.Image:
@@ -162,7 +168,8 @@ def to_pil(view: np.ndarray) -> Image.Image:
 
 
 # --- the pipeline -------------------------------------------------------------------
-def _prepare(pic: _Picture, s: PrepSettings, t0: float) -> PreparedView:
+def _prepare(pic: _Picture, s: PrepSettings, t0: float,
+             cancel_check: Callable[[], None] | None = None) -> PreparedView:
     bg = np.asarray(s.background, np.float32).reshape(3, 1, 1) / 255.0
     times: dict[str, float] = {}
     work = pic.working()  # RGB or RGBA, upright, <= WORK_SIZE a side
@@ -178,6 +185,8 @@ def _prepare(pic: _Picture, s: PrepSettings, t0: float) -> PreparedView:
         return PreparedView(view, alpha, work.convert("RGB"), (c, c, c + VIEW_SIZE,
                             c + VIEW_SIZE), (W, H), "rendering", times)
 
+    if cancel_check is not None:
+        cancel_check()
     t1 = time.perf_counter()
     has_alpha = work.mode == "RGBA"
     if has_alpha:
@@ -186,7 +195,7 @@ def _prepare(pic: _Picture, s: PrepSettings, t0: float) -> PreparedView:
         if not (alpha > 0).any():
             raise ImageError(f"{pic.name}: no object found (the image is fully transparent)")
     else:
-        mask, method = _segment(work, s, pic.name)
+        mask, method = _segment(work, s, pic.name, cancel_check)
     times["mask"] = _ms(t1)
 
     t2 = time.perf_counter()
@@ -442,7 +451,8 @@ def _to_float(im: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 # --- object mask ----------------------------------------------------------------------
-def _segment(work: Image.Image, s: PrepSettings, name: str) -> tuple[np.ndarray, str]:
+def _segment(work: Image.Image, s: PrepSettings, name: str,
+             cancel_check: Callable[[], None] | None = None) -> tuple[np.ndarray, str]:
     """(mask at the working resolution, method used) for an opaque picture."""
     rgb = np.asarray(work)  # (h, w, 3) uint8
     h, w = rgb.shape[:2]
@@ -467,7 +477,7 @@ def _segment(work: Image.Image, s: PrepSettings, name: str) -> tuple[np.ndarray,
     else:
         from .segmentation import grabcut_mask
 
-        mask = grabcut_mask(rgb, fg, bgs)
+        mask = grabcut_mask(rgb, fg, bgs, cancel_check=cancel_check)
         if not mask.any() and s.segment == "auto":  # nothing separable: fall back
             mask, method = plain_mask(rgb, s.tolerance), "plain"
             if not mask.any():

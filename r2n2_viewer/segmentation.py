@@ -12,6 +12,8 @@ holding most of the mask, holes filled.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy import ndimage
 
@@ -29,10 +31,14 @@ def grabcut_mask(
     size: int = GRABCUT_SIZE,
     iterations: int = ITERATIONS,
     refine: bool = True,
+    cancel_check: Callable[[], None] | None = None,
 ) -> np.ndarray:
     """Boolean object mask of an (H, W, 3) uint8 RGB picture.
 
-    ``foreground`` / ``background``: optional (H, W) boolean stroke masks, hard seeds.
+    ``foreground`` / ``background``: optional (H, W) boolean stroke masks, hard seeds; the
+    user's strokes win over everything else (hole filling included).
+    ``cancel_check``: called before every GrabCut iteration; whatever it raises stops the
+    segmentation there (a cancel button lands within one iteration).
     """
     import cv2
 
@@ -45,7 +51,7 @@ def grabcut_mask(
     seeds = _initial_seeds(small, by, bx)
     fg = _shrink(foreground, (sh, sw))
     bg = _shrink(background, (sh, sw))
-    obj = _cut(small, seeds, fg, bg, iterations)
+    obj = _cut(small, seeds, fg, bg, iterations, cancel_check)
     if obj is None:
         return np.zeros((h, w), bool)
     obj = _main_parts(obj, fg)
@@ -59,21 +65,25 @@ def grabcut_mask(
         again = np.where(obj, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
         again[~box] = cv2.GC_BGD
         again[seeds == cv2.GC_BGD] = cv2.GC_BGD
-        second = _cut(small, again, fg, bg, iterations)
+        second = _cut(small, again, fg, bg, iterations, cancel_check)
         if second is not None and second.any():
             obj = _main_parts(second, fg)
     up = cv2.resize(obj.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR) >= 0.5
-    if foreground is not None:
-        up |= _fit(foreground, (h, w))
+    up = ndimage.binary_fill_holes(up)
+    if foreground is not None:  # strokes last: a background stroke inside the object
+        up |= _fit(foreground, (h, w))  # stays a hole
     if background is not None:
         up &= ~_fit(background, (h, w))
-    return ndimage.binary_fill_holes(up)
+    return up
 
 
 def _cut(bgr: np.ndarray, seeds: np.ndarray, fg: np.ndarray | None, bg: np.ndarray | None,
-         iterations: int) -> np.ndarray | None:
+         iterations: int, cancel_check: Callable[[], None] | None = None
+         ) -> np.ndarray | None:
     """GrabCut from ``seeds`` (strokes applied as hard seeds): the object, or None when
-    there is nothing to separate."""
+    there is nothing to separate. The iterations run one at a time (the first initialises
+    the colour models from the seeds, the others resume with ``GC_EVAL``: the same result
+    as one call) so that ``cancel_check`` is called between them."""
     import cv2
 
     seeds = seeds.copy()
@@ -85,10 +95,14 @@ def _cut(bgr: np.ndarray, seeds: np.ndarray, fg: np.ndarray | None, bg: np.ndarr
         return None
     cv2.setRNGSeed(0)  # GrabCut's k-means initialisation: the same mask every time
     bgd_model, fgd_model = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-    try:
-        cv2.grabCut(bgr, seeds, None, bgd_model, fgd_model, iterations, cv2.GC_INIT_WITH_MASK)
-    except cv2.error:  # e.g. every seed on one side: no model for the other
-        return None
+    for k in range(max(1, iterations)):
+        if cancel_check is not None:
+            cancel_check()
+        mode = cv2.GC_INIT_WITH_MASK if k == 0 else cv2.GC_EVAL
+        try:
+            cv2.grabCut(bgr, seeds, None, bgd_model, fgd_model, 1, mode)
+        except cv2.error:  # e.g. every seed on one side: no model for the other
+            return None
     return (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
 
 

@@ -18,6 +18,7 @@ import json
 import math
 import os
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,9 +50,10 @@ class SequenceView:
     settings: PrepSettings = field(default_factory=PrepSettings)
     suffix: str = ".png"  # the picture's file suffix inside the archive
 
-    def prepare(self) -> PreparedView:
-        """The network input and its making (:func:`~r2n2_viewer.images.prepare_photo`)."""
-        return prepare_photo(self.image, self.settings)
+    def prepare(self, cancel_check: Callable[[], None] | None = None) -> PreparedView:
+        """The network input and its making (:func:`~r2n2_viewer.images.prepare_photo`;
+        ``cancel_check`` is called between its steps and may raise to stop it)."""
+        return prepare_photo(self.image, self.settings, cancel_check)
 
 
 @dataclass(frozen=True)

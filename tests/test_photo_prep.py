@@ -204,6 +204,46 @@ def test_background_stroke_removes_a_part():
     assert before.crop_box != after.crop_box or (before.mask > 0.5)[patch].mean() < 0.05
 
 
+def test_background_stroke_inside_the_object_stays_a_hole():
+    photo, truth = _cluttered()
+    w, h = photo.size
+    hole = np.zeros((h, w), bool)  # a stroke enclosed by the object: hole filling must not
+    hole[int(h * 0.33) : int(h * 0.43), int(w * 0.45) : int(w * 0.55)] = True  # undo it
+    assert truth[hole].all()
+    for mode in ("grabcut", "plain", "auto"):
+        p = prepare_photo(photo, PrepSettings(segment=mode, background_strokes=hole))
+        found = p.mask > 0.5
+        assert found[hole].mean() < 0.02, mode
+        if mode != "plain":  # plain keeps the clutter; the object is still found
+            assert _iou(found, truth & ~hole) >= 0.85, mode
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_cancel_check_is_called_between_grabcut_iterations():
+    photo, _ = _cluttered()
+    calls = []
+    prepare_photo(photo, PrepSettings(segment="grabcut"), cancel_check=lambda: calls.append(1))
+    total = len(calls)
+    assert total >= 5  # after decoding, then before every iteration of both passes
+
+    def stop_at_third():
+        calls.append(1)
+        if len(calls) == 3:
+            raise _Stop
+
+    calls.clear()
+    with pytest.raises(_Stop):
+        prepare_photo(photo, PrepSettings(segment="grabcut"), cancel_check=stop_at_third)
+    assert len(calls) == 3  # it stopped there: no later iteration asked again
+    # a cancel check that never raises changes nothing
+    a = prepare_photo(photo, PrepSettings(segment="grabcut"))
+    b = prepare_photo(photo, PrepSettings(segment="grabcut"), cancel_check=lambda: None)
+    assert np.array_equal(a.view, b.view) and np.array_equal(a.mask, b.mask)
+
+
 def test_foreground_stroke_selects_grabcut_in_auto_mode():
     im = _photo(400, 300)
     fg = np.zeros((300, 400), bool)

@@ -250,10 +250,12 @@ class InferenceWorker(QObject):
             self.check_cancelled()
             self.progress.emit(f"Reading {src.label}", -1.0)
             try:
-                view = prepare_photo(src.source, src.settings).view
+                view = prepare_photo(src.source, src.settings, self.check_cancelled).view
                 record = view_from_source(src.source, src.label, src.settings)
                 decoded.append((view, src.label))
                 self.records.append(record)
+            except JobCancelled:
+                raise
             except Exception as exc:  # bad file: say so, keep the earlier steps
                 msg = _one_line(exc)
                 self.failed.emit("Cannot add image",
@@ -282,7 +284,8 @@ class InferenceWorker(QObject):
         from ..sequence import view_from_source
 
         session = self._need_session()
-        session.replace_view(i, prepare_photo(src.source, src.settings).view, src.label)
+        view = prepare_photo(src.source, src.settings, self.check_cancelled).view
+        session.replace_view(i, view, src.label)
         if 0 <= i < len(self.records):
             self.records[i] = view_from_source(src.source, src.label, src.settings)
         self._emit()
@@ -297,7 +300,7 @@ class InferenceWorker(QObject):
         record = self.records[i]
         self.progress.emit(f"Preparing view {i + 1}", -1.0)
         settings = settings if settings is not None else record.settings
-        prepared = replace(record, settings=settings).prepare()
+        prepared = replace(record, settings=settings).prepare(self.check_cancelled)
         self.check_cancelled()  # a cancelled preparation changes nothing
         self.prepared.emit(self._job, i, prepared)
         if apply:

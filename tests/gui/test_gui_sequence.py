@@ -177,9 +177,9 @@ def test_editor_cancel_leaves_the_view(make_window, qtbot, ckpt, photos, monkeyp
     before, view = list(w.snapshot.steps), w.snapshot.views[1]
     real = sequence_mod.prepare_photo
 
-    def slow(source, settings=None):  # a long preparation, so Cancel lands during it
+    def slow(source, settings=None, cancel_check=None):  # a long one: Cancel lands in it
         time.sleep(1.0)
-        return real(source, settings)
+        return real(source, settings, cancel_check)
 
     monkeypatch.setattr(sequence_mod, "prepare_photo", slow)
     editor.set_segment("none")

@@ -289,7 +289,8 @@ def test_closing_while_a_job_is_stuck_neither_freezes_nor_crashes(qtbot, make_wi
     w = make_window(ckpt)
     real = images_mod.prepare_photo
     monkeypatch.setattr(images_mod, "prepare_photo",  # a 48-MP photo, say
-                        lambda src, settings=None: (time.sleep(5.0), real(src, settings))[1])
+                        lambda src, settings=None, cancel_check=None:
+                        (time.sleep(5.0), real(src, settings, cancel_check))[1])
     w.add_paths(images[:1])
     qtbot.waitUntil(lambda: "Reading" in w.busy.text, timeout=WAIT_MS)
     t0 = time.perf_counter()

@@ -133,9 +133,9 @@ def slow_decode(monkeypatch, seconds: float) -> None:
 
     real = images_mod.prepare_photo  # what the worker prepares every picture with
 
-    def slow(source, settings=None):
+    def slow(source, settings=None, cancel_check=None):
         time.sleep(seconds)
-        return real(source, settings)
+        return real(source, settings, cancel_check)
 
     monkeypatch.setattr(images_mod, "prepare_photo", slow)
 
@@ -155,6 +155,42 @@ def test_cancel_stops_between_views_and_drops_queued_jobs(qtbot, worker, ckpt, i
     worker.add_images(sources(images[:1]))  # later jobs run again
     run(qtbot, worker)
     assert got.last.labels[-1] == "view_1.png"
+
+
+def test_cancel_lands_between_grabcut_iterations(qtbot, worker, ckpt, tmp_path, monkeypatch):
+    import cv2
+    from PIL import Image
+
+    from r2n2_viewer.images import PrepSettings
+
+    rng = np.random.default_rng(0)
+    room = rng.integers(0, 256, (150, 200, 3), dtype=np.uint8)  # a busy backdrop
+    room[50:100, 70:130] = (200, 40, 40)
+    path = tmp_path / "room.png"
+    Image.fromarray(room).save(path)
+    got = Results(worker)
+    prepared = []
+    worker.jobs.prepared.connect(lambda job, i, p: prepared.append(p))
+    worker.load_model(ckpt, "cpu")
+    worker.add_images(sources([str(path)]))
+    run(qtbot, worker)
+    before = got.last.views[0]
+    calls = []
+    real = cv2.grabCut
+
+    def slow(*args):  # each GrabCut iteration takes 0.3 s: a big, busy photo
+        calls.append(1)
+        time.sleep(0.3)
+        return real(*args)
+
+    monkeypatch.setattr(cv2, "grabCut", slow)
+    worker.prepare_view(0, PrepSettings(segment="grabcut"), apply=True)
+    qtbot.waitUntil(lambda: len(calls) >= 2, timeout=WAIT_MS)
+    worker.cancel()
+    run(qtbot, worker)
+    assert 2 <= len(calls) <= 3  # of 8 (two passes of four): it stopped at the next one
+    assert not prepared and not got.failures
+    assert got.last.views[0] is before
 
 
 def test_shutdown_never_waits_for_a_stuck_job(qtbot, ckpt, images, monkeypatch):
