@@ -31,6 +31,9 @@ class TrainConfig:
     bg_prob: float = 0.0
     backgrounds: str | None = None  # a folder of images
     jitter: float = 0.0  # colour jitter strength: factors in [1 - jitter, 1 + jitter]
+    # this fraction of training sequences are framed as photos are (data.framing.reframe):
+    # object box centred, longer side 0.6 of the canvas, instead of the camera's framing
+    reframe: float = 0.0
     # with several roots: how many times each root's training models enter one epoch
     # (oversamples a small dataset among large ones); empty = once each
     data_repeat: tuple[int, ...] = ()
@@ -98,6 +101,8 @@ def apply_recipe(cfg: TrainConfig, overrides: dict[str, Any] | None = None) -> T
     out = dataclasses.replace(cfg, **{**recipe, **(overrides or {})})
     if not 0.0 <= out.bg_prob <= 1.0:
         raise ValueError(f"--bg-prob must be in [0, 1], got {out.bg_prob:g}")
+    if not 0.0 <= out.reframe <= 1.0:
+        raise ValueError(f"--reframe must be in [0, 1], got {out.reframe:g}")
     if not 0.0 <= out.jitter < 1.0:
         raise ValueError(f"--jitter must be in [0, 1), got {out.jitter:g}")
     roots = [out.data] if isinstance(out.data, str) else list(out.data)

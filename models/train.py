@@ -124,6 +124,7 @@ def training_batches(cfg: TrainConfig, rank: int = 0, start: int = 0) -> Iterato
         backgrounds=cfg.backgrounds,
         bg_prob=cfg.bg_prob,
         jitter=cfg.jitter,
+        reframe=cfg.reframe,
     )
     if len(loader) == 0:
         raise ValueError(

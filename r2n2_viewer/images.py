@@ -22,8 +22,9 @@ simple wrapper returning only the input. Paths are chosen from the picture itsel
 The last two are then framed like a ShapeNet rendering: the object's bounding box is
 centred in a 137x137 canvas of background colour with its longer side filling
 ``frame_fraction`` of it, and the canvas is centre-cropped to 127x127 as at test time.
-The default 0.6 is the typical fill of the official renders (a unit-diagonal object
-seen from 0.65..0.95 x 1.75 with a 49 degree lens fills about 0.45..0.7).
+The rule lives in ``models.data.framing`` (``FRAME_FRACTION`` = 0.6, the typical fill of
+renderings), where training uses it too: ``r2n2 train --reframe P`` frames that share of
+its renderings exactly this way, so a photo and a rendering reach the network alike.
 The model was tested on renderings composited on 240 grey (trained on random
 225..255 backgrounds), hence the default background.
 
@@ -59,6 +60,7 @@ from PIL import Image, UnidentifiedImageError
 from scipy import ndimage
 
 from .models.config import CROP_OFFSET, RENDER_SIZE, VIEW_SIZE
+from .models.data.framing import FRAME_FRACTION, canvas_window, mask_box, object_frame
 
 _CROP = slice(CROP_OFFSET, CROP_OFFSET + VIEW_SIZE)  # the test-time centre crop
 MAX_PIXELS = 64_000_000
@@ -91,7 +93,7 @@ class PrepSettings:
     crop_box: tuple[float, float, float, float] | None = None
     foreground: np.ndarray | None = None
     background_strokes: np.ndarray | None = None
-    frame_fraction: float = 0.6
+    frame_fraction: float = FRAME_FRACTION
     background: tuple[int, int, int] = (240, 240, 240)
     tolerance: float = 0.1
     max_pixels: int = MAX_PIXELS
@@ -205,10 +207,8 @@ def _prepare(pic: _Picture, s: PrepSettings, t0: float,
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         scale = VIEW_SIZE / max(x1 - x0, y1 - y0)  # input pixels per full pixel
     else:
-        rows, cols = np.flatnonzero((mask > 0).any(1)), np.flatnonzero((mask > 0).any(0))
-        r0, r1, c0, c1 = rows[0] * sy, (rows[-1] + 1) * sy, cols[0] * sx, (cols[-1] + 1) * sx
-        cx, cy = float(c0 + c1) / 2, float(r0 + r1) / 2
-        scale = s.frame_fraction * RENDER_SIZE / max(r1 - r0, c1 - c0)
+        bx0, by0, bx1, by1 = mask_box(mask)  # type: ignore[misc]  # the mask is not empty
+        cx, cy, scale = object_frame((bx0 * sx, by0 * sy, bx1 * sx, by1 * sy), s.frame_fraction)
     view = _frame(pic, work, mask, has_alpha, cx, cy, scale, bg, s.background)
     half = VIEW_SIZE / 2 / scale
     times["crop"] = _ms(t2)
@@ -561,22 +561,10 @@ def _frame(pic: _Picture, work: Image.Image, mask: np.ndarray, has_alpha: bool, 
     full px; fill it from the picture (object kept, the rest background); crop to 127^2."""
     W, H = pic.size
 
-    def to_canvas(v: float, centre: float) -> float:
-        return (v - centre) * scale + RENDER_SIZE / 2.0
-
-    # the part of the picture inside the canvas, as integer canvas pixels
-    ox0 = max(0, int(np.floor(to_canvas(0, cx))))
-    oy0 = max(0, int(np.floor(to_canvas(0, cy))))
-    ox1 = min(RENDER_SIZE, int(np.ceil(to_canvas(W, cx))))
-    oy1 = min(RENDER_SIZE, int(np.ceil(to_canvas(H, cy))))
     canvas = Image.new("RGB", (RENDER_SIZE, RENDER_SIZE), tuple(int(v) for v in background))
-    if ox1 > ox0 and oy1 > oy0:
-        box = (  # the same region in full-picture pixels
-            max(0.0, (ox0 - RENDER_SIZE / 2.0) / scale + cx),
-            max(0.0, (oy0 - RENDER_SIZE / 2.0) / scale + cy),
-            min(float(W), (ox1 - RENDER_SIZE / 2.0) / scale + cx),
-            min(float(H), (oy1 - RENDER_SIZE / 2.0) / scale + cy),
-        )
+    window = canvas_window(cx, cy, scale, W, H)
+    if window is not None:
+        (ox0, oy0, ox1, oy1), box = window
         tw, th = ox1 - ox0, oy1 - oy0
         # the coarsest decode keeping >= 2 source pixels per output pixel over the box
         want = max(1.0, min((box[2] - box[0]) / tw, (box[3] - box[1]) / th) / 2.0)

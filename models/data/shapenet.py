@@ -34,6 +34,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from ..voxels import read_binvox
 from .augment import Backgrounds, preprocess
 from .categories import CATEGORIES, load_categories, synsets_for
+from .framing import reframe as reframe_rendering
 
 log = logging.getLogger("r2n2_viewer.data")
 
@@ -280,7 +281,10 @@ class ShapeNetViews(Dataset):
         backgrounds: Backgrounds | None = None,
         bg_prob: float = 0.0,
         jitter: float = 0.0,
+        reframe: float = 0.0,
     ):
+        if not 0.0 <= reframe <= 1.0:
+            raise ValueError(f"the reframing probability must be in [0, 1], got {reframe}")
         if not 0.0 <= bg_prob <= 1.0:
             raise ValueError(f"the background probability must be in [0, 1], got {bg_prob}")
         if not 0.0 <= jitter < 1.0:
@@ -289,6 +293,8 @@ class ShapeNetViews(Dataset):
         # photo augmentation (training only): this fraction of sequences get a background
         # image behind every view (procedural without a folder); colour jitter per view
         self.bg_prob, self.jitter = bg_prob, jitter
+        # this fraction of training sequences are framed as photos are (see framing)
+        self.reframe = reframe
         self.backgrounds = backgrounds if backgrounds is not None or not bg_prob else Backgrounds()
         self.records = build_index(root, split, categories, voxel_root)
         if not self.records:
@@ -304,11 +310,14 @@ class ShapeNetViews(Dataset):
         k = len(rec.views)
         views = rng.choice(k, size=n_views, replace=n_views > k)
         photo = self.train and self.bg_prob > 0 and rng.random() < self.bg_prob
+        framed = self.train and self.reframe > 0 and rng.random() < self.reframe
         imgs = []
         for v in views:
             path = rec.rendering_dir / rec.views[int(v)]
             try:
                 rgba = load_png(path)
+                if framed and rgba.ndim == 3 and rgba.shape[2] == 4:
+                    rgba = reframe_rendering(rgba)
                 bg = self.backgrounds.patch(rng, rgba.shape[:2]) if photo else None
                 jitter = self.jitter if self.train else 0.0
                 imgs.append(preprocess(rgba, self.train, rng, flip=self.flip, background=bg,
@@ -439,6 +448,7 @@ def make_loader(
     bg_prob: float = 0.0,
     jitter: float = 0.0,
     repeat: list[int] | None = None,
+    reframe: float = 0.0,
 ) -> DataLoader:
     """A DataLoader of variable-length view batches over one split.
 
@@ -446,14 +456,16 @@ def make_loader(
     ``min_views = max_views`` for a fixed number of views; ``flip=False`` keeps training
     augmentation from mirroring views. Photo augmentation (training): ``bg_prob`` of the
     sequences get backgrounds, crops of the images in the folder ``backgrounds`` or
-    procedural ones without it; ``jitter`` is the colour jitter strength (see augment).
-    A list of roots pools their ``split`` models (:class:`PooledViews`, ``repeat`` times
+    procedural ones without it; ``jitter`` is the colour jitter strength (see augment);
+    ``reframe`` of the sequences are framed as photos are (see framing). A list of roots
+    pools their ``split`` models (:class:`PooledViews`, ``repeat`` times
     each).
     """
     source = Backgrounds(backgrounds) if backgrounds is not None else None
     roots = root if isinstance(root, list) else [root]
     parts = [ShapeNetViews(r, split, categories, train, voxel_root, flip=flip,
-                           backgrounds=source, bg_prob=bg_prob, jitter=jitter) for r in roots]
+                           backgrounds=source, bg_prob=bg_prob, jitter=jitter, reframe=reframe)
+             for r in roots]
     ds = parts[0] if len(parts) == 1 and not repeat else PooledViews(parts, repeat)
     is_train = split == "train"
     sampler = VariableViewBatchSampler(

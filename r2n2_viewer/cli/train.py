@@ -51,6 +51,9 @@ def register(sub) -> None:
         "(default: procedural backgrounds: rooms, textures, clutter)")
     opt("--jitter", "colour jitter of the object: brightness, contrast and saturation "
         f"factors in [1-J, 1+J] (default: {d.jitter:g})", type=float)
+    opt("--reframe", "fraction of training sequences framed as photos are (object box "
+        f"centred, longer side 0.6 of the canvas) instead of by the camera (default: "
+        f"{d.reframe:g})", type=float)
     opt("--init", "start from these weights ('default': the bundled model); "
         "ignored when the run resumes (default: random initialisation)")
     opt("--seed", f"(default: {d.seed})", type=int)
