@@ -98,7 +98,7 @@ def main() -> None:
         for label, as_photo in (("as renderings", False), ("as photos", True)):
             r = evaluate_items(net, _items(args.data, args.split, args.views, args.limit,
                                            as_photo), max_views=args.views, progress=False)
-            row = " ".join(f"{v:.3f}" for v in r["overall"])
+            row = " ".join(f"{v:.3f}" for v in r["overall"].values())
             print(f"  {label:<14} {row}")
 
 

@@ -75,6 +75,27 @@ def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
     return meta
 
 
+def training_stages(training: dict[str, Any]) -> list[dict[str, Any]]:
+    """The training stages recorded in a checkpoint's ``training`` metadata, oldest first:
+    its ``stages`` list, or the run itself as one stage (nothing for an untrained file)."""
+    if not training:
+        return []
+    stages = training.get("stages")
+    if isinstance(stages, list):
+        return [s for s in stages if isinstance(s, dict)]
+    return [{k: v for k, v in training.items() if k != "stages"}]
+
+
+def chain_stages(before: dict[str, Any], stage: dict[str, Any]) -> dict[str, Any]:
+    """``training`` metadata for a run that started from weights whose ``training`` was
+    ``before``: ``stage`` with every earlier stage and ``stage`` itself under ``stages``,
+    and the iterations and wall time summed over all of them."""
+    stages = [*training_stages(before), {k: v for k, v in stage.items() if k != "stages"}]
+    return {**stage, "stages": stages,
+            "iterations": sum(int(s.get("iterations", 0)) for s in stages),
+            "wall_time_s": round(sum(float(s.get("wall_time_s", 0)) for s in stages), 1)}
+
+
 _DTYPES = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",
            torch.float64: "F64", torch.int64: "I64", torch.int32: "I32"}
 

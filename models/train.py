@@ -25,7 +25,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 
 from .atomic import atomic_write_bytes, atomic_write_text
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import chain_stages, load_checkpoint, read_metadata, save_checkpoint
 from .config import preset
 from .net import R2N2
 from .recipes import TrainConfig, data_roots
@@ -182,6 +182,8 @@ def _train(cfg: TrainConfig, progress: bool, rank: int, world: int, device: torc
                          f"(optimizer state and iteration); {hint}")
     elif cfg.init:
         load_weights(net, cfg.init)
+    # the stages that made the --init weights travel on in this run's checkpoints
+    before = read_metadata(cfg.init).get("training", {}) if cfg.init else {}
     model: torch.nn.Module = net
     if world > 1:
         model = torch.nn.parallel.DistributedDataParallel(net)
@@ -207,6 +209,8 @@ def _train(cfg: TrainConfig, progress: bool, rank: int, world: int, device: torc
             "world_size": world,
             "device": device.type,
         }
+        if before:
+            meta_training = chain_stages(before, meta_training)
         save_checkpoint(last_ckpt, net, preset=cfg.preset, training=meta_training)
         buf = _torch_bytes({"optimizer": opt.state_dict(), "iteration": it, "elapsed": elapsed})
         atomic_write_bytes(state_file, buf)

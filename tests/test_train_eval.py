@@ -186,6 +186,29 @@ def test_init_starts_from_given_weights_and_checks_the_preset(tiny_data, tmp_pat
     assert "network config differs" in err and "--preset" in err
 
 
+def test_a_run_started_from_trained_weights_records_every_stage(tiny_data, tmp_path):
+    from r2n2_viewer.models.checkpoint import read_metadata
+
+    def train(out, *extra: str) -> dict:
+        assert main(["train", "--data", str(tiny_data), "--out", str(out), "--preset", "tiny",
+                     "--iterations", "2", "--batch-size", "2", "--workers", "0",
+                     "--val-models", "0", "--no-progress", *extra]) == 0
+        return read_metadata(out / "last.safetensors")["training"]
+
+    first = train(tmp_path / "one", "--seed", "1")
+    assert "stages" not in first and first["iterations"] == 2
+    second = train(tmp_path / "two", "--init", str(tmp_path / "one" / "last.safetensors"),
+                   "--lr", "5e-5")
+    third = train(tmp_path / "three", "--init", str(tmp_path / "two" / "last.safetensors"),
+                  "--reframe", "0.5")
+    assert [s["config"]["seed"] for s in second["stages"]] == [1, 0]
+    assert [s["config"]["lr"] for s in third["stages"]] == [1e-4, 5e-5, 1e-4]
+    assert [s["config"]["reframe"] for s in third["stages"]] == [0.0, 0.0, 0.5]
+    assert third["iterations"] == 6 and third["config"]["reframe"] == 0.5
+    assert third["wall_time_s"] == pytest.approx(
+        sum(s["wall_time_s"] for s in third["stages"]), abs=0.2)
+
+
 @pytest.mark.slow
 def test_training_on_cpu_restores_subnormal_arithmetic(tiny_data, tmp_path):
     import torch
