@@ -86,6 +86,21 @@ RECIPES["default-views8"] = {
 # photographs; procedural ones without it), colour jitter 0.2, no mirroring (one-sided parts)
 RECIPES["photo"] = {**RECIPES["default"], "bg_prob": 0.5, "jitter": 0.2, "flip": False}
 
+# Real furniture, stage 1: `--init default` (the four stages above) on two datasets, in this
+# order: procedural objects of synth generator version 3 (`r2n2 synth --models-per-category
+# 200 --views 24 --seed 0`) and Sweet Home 3D pieces (`r2n2 import-sh3d`, its four training
+# libraries), the pieces 8 times per epoch; 40 % of sequences on photographs
+# (`--backgrounds DIR`), colour jitter, no mirroring, 1-8 views per batch of 16
+RECIPES["furniture"] = {
+    **RECIPES["default-views8"], "iterations": 175, "batch_size": 16, "lr": 2e-4,
+    "lr_steps": (), "bg_prob": 0.4, "jitter": 0.2, "data_repeat": (1, 8), "seed": 3,
+    "checkpoint_every": 25, "val_models": 0,
+}
+# stage 2: `--init RUN/last.safetensors` of the recipe above; 30 % of sequences framed as
+# photos are (models.data.framing), lr x0.1 at 75 %, fresh batches (seed 4)
+RECIPES["furniture-reframe"] = {
+    **RECIPES["furniture"], "iterations": 700, "lr_steps": (0.75,), "reframe": 0.3, "seed": 4,
+}
 
 def data_roots(cfg: TrainConfig) -> list[str]:
     """The dataset roots of ``cfg`` as a list (the first one validates during training)."""

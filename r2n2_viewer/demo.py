@@ -1,8 +1,10 @@
-"""Bundled demo sequences: objects of the synthetic test split, 5 views each.
+"""Bundled demo sequences: held-out test objects, 5 views each.
 
 Layout: ``assets/demo/<name>/view_01.png ... view_05.png`` (137x137 RGBA renderings in
 ShapeNetRendering's style), ``model.binvox`` (ground-truth 32^3 voxels, [x, y, z], y up)
-and ``info.json`` (category, synset, model id, why this object was chosen).
+and ``info.json`` (category, synset, model id, why this object was chosen and, for a
+Sweet Home 3D piece, its name, creator, library and licence under ``source``).
+The viewer opens on a real piece (one with a ``source``) before a procedural object.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class Demo:
     images: tuple[Path, ...]
     voxels_path: Path | None
     gain: float = 0.0  # IoU gain over the sequence measured when it was picked (info.json)
+    source: dict | None = None  # a real piece's name, creator, library, licence (info.json)
 
     def ground_truth(self) -> np.ndarray | None:
         """The ground-truth occupancy [x, y, z], or None when the demo has none."""
@@ -70,6 +73,7 @@ def list_demos(root: Path | None = None) -> list[Demo]:
                 images=images,
                 voxels_path=vox if vox.is_file() else None,
                 gain=_recorded_gain(info),
+                source=info["source"] if isinstance(info.get("source"), dict) else None,
             )
         )
     return demos
@@ -97,8 +101,9 @@ def _recorded_gain(info: dict) -> float:
 
 
 def featured_demo(demos: list[Demo]) -> Demo | None:
-    """The demo opened at start: the one whose IoU rose most over its views."""
-    return max(demos, key=lambda d: d.gain, default=None)
+    """The demo opened at start: a real piece before a procedural object, then the one
+    whose IoU rose most over its views."""
+    return max(demos, key=lambda d: (d.source is not None, d.gain), default=None)
 
 
 def pick_demos(
@@ -136,9 +141,14 @@ def pick_demos(
     net, meta = load_model(weights, "cpu")
     names = dataset_categories(data_root)
     tags: dict[str, dict] = {}
-    synth_json = data_root / "synth.json"
+    sources: dict[str, dict] = {}  # Sweet Home 3D pieces: who made them, under what licence
+    synth_json, sh3d_json = data_root / "synth.json", data_root / "sh3d.json"
     if synth_json.is_file():
         tags = {o["id"]: o for o in json.loads(synth_json.read_text())["objects"]}
+    if sh3d_json.is_file():
+        for o in json.loads(sh3d_json.read_text())["objects"]:
+            sources[o["id"]] = {k: o.get(k, "") for k in
+                                ("name", "creator", "license", "library", "piece_id")}
     records = build_index(data_root, "test")
     rng = np.random.default_rng(seed)
     chosen = []
@@ -165,7 +175,7 @@ def pick_demos(
         if best is None:
             continue
         score, rec, order, curve, gt = best
-        name = f"{cat}_{rec.model_id[:8]}"
+        name = f"{'real-' if rec.model_id in sources else ''}{cat}_{rec.model_id[:8]}"
         folder = out_root / name
         folder.mkdir(parents=True, exist_ok=True)
         for t, v in enumerate(order):
@@ -186,6 +196,8 @@ def pick_demos(
             + ("" if score[0] else " (not rising at every step)")
             + ("" if score[1] else f" (ends below IoU {min_final_iou})"),
         }
+        if rec.model_id in sources:
+            info["source"] = {**sources[rec.model_id], "dataset": "Sweet Home 3D"}
         atomic_write_text(folder / "info.json", json.dumps(info, indent=2) + "\n")
         chosen.append(info)
     return chosen

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -157,3 +158,21 @@ def test_a_broken_demo_description_is_named_and_ignored(tmp_path):
     named = [str(w.message) for w in caught]
     for name in ("bad", "bytes", "list"):
         assert any(str(tmp_path / name / "info.json") in m for m in named)
+
+
+def test_the_viewer_opens_on_a_real_piece_and_the_bundled_ones_credit_their_makers():
+    from r2n2_viewer.demo import Demo, featured_demo, list_demos
+
+    def demo(name: str, gain: float, source: dict | None) -> Demo:
+        return Demo(name, Path(name), "chair", (), None, gain, source)
+
+    procedural, real = demo("p", 0.3, None), demo("r", 0.1, {"name": "Armchair"})
+    assert featured_demo([procedural, real]) is real  # a real piece first, even if it gains less
+    assert featured_demo([procedural, demo("q", 0.2, None)]) is procedural
+    assert featured_demo([]) is None
+    bundled = list_demos()
+    real_ones = [d for d in bundled if d.source]
+    assert real_ones and featured_demo(bundled) in real_ones
+    assert any(d.source is None for d in bundled)  # and at least one procedural object
+    for d in real_ones:
+        assert all(d.source.get(k) for k in ("name", "creator", "license", "library")), d.name

@@ -138,16 +138,20 @@ def test_recipes_match_the_bundled_models_recorded_stages():
     from r2n2_viewer.weights import default_weights_path
 
     stages = read_metadata(default_weights_path())["training"]["stages"]
-    assert [s["config"]["recipe"] for s in stages] == ["default", "default-refine",
-                                                      "default-update", "default-views8"]
+    assert [s["config"]["recipe"] for s in stages] == [
+        "default", "default-refine", "default-update", "default-views8", "furniture",
+        "furniture-reframe"]
     keys = ("preset", "iterations", "batch_size", "max_views", "lr", "lr_steps",
-            "weight_decay", "loss", "seed")
+            "weight_decay", "loss", "seed", "flip", "bg_prob", "jitter", "reframe",
+            "data_repeat")
+    defaults = TrainConfig(data="d", out="o")
     for stage in stages:
         ran = stage["config"]
-        cfg = apply_recipe(TrainConfig(data="d", out="o", recipe=ran["recipe"]))
+        roots = ["d"] * max(1, len(ran.get("data_repeat", ())))
+        cfg = apply_recipe(TrainConfig(data=roots, out="o", recipe=ran["recipe"]))
+        recorded = {k: ran.get(k, getattr(defaults, k)) for k in keys}  # older stages: default
         assert {k: getattr(cfg, k) for k in keys} == {
-            k: tuple(ran[k]) if k == "lr_steps" else ran[k] for k in keys}, ran["recipe"]
-        assert cfg.flip == ran.get("flip", True), ran["recipe"]
+            k: tuple(v) if isinstance(v, list) else v for k, v in recorded.items()}, ran["recipe"]
 
 
 def test_init_starts_from_given_weights_and_checks_the_preset(tiny_data, tmp_path, capsys):
