@@ -4,7 +4,8 @@ Layout: ``assets/demo/<name>/view_01.png ... view_05.png`` (137x137 RGBA renderi
 ShapeNetRendering's style), ``model.binvox`` (ground-truth 32^3 voxels, [x, y, z], y up)
 and ``info.json`` (category, synset, model id, why this object was chosen and, for a
 Sweet Home 3D piece, its name, creator, library and licence under ``source``).
-The viewer opens on a real piece (one with a ``source``) before a procedural object.
+The viewer opens on the demo marked ``"featured": true``, else on a real piece (one with a
+``source``) before a procedural object.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Demo:
     voxels_path: Path | None
     gain: float = 0.0  # IoU gain over the sequence measured when it was picked (info.json)
     source: dict | None = None  # a real piece's name, creator, library, licence (info.json)
+    featured: bool = False  # info.json "featured": true: the one the viewer opens on
 
     def ground_truth(self) -> np.ndarray | None:
         """The ground-truth occupancy [x, y, z], or None when the demo has none."""
@@ -74,6 +76,7 @@ def list_demos(root: Path | None = None) -> list[Demo]:
                 voxels_path=vox if vox.is_file() else None,
                 gain=_recorded_gain(info),
                 source=info["source"] if isinstance(info.get("source"), dict) else None,
+                featured=info.get("featured") is True,
             )
         )
     return demos
@@ -101,9 +104,9 @@ def _recorded_gain(info: dict) -> float:
 
 
 def featured_demo(demos: list[Demo]) -> Demo | None:
-    """The demo opened at start: a real piece before a procedural object, then the one
-    whose IoU rose most over its views."""
-    return max(demos, key=lambda d: (d.source is not None, d.gain), default=None)
+    """The demo opened at start: one marked ``"featured": true``, else a real piece before
+    a procedural object, then the one whose IoU rose most over its views."""
+    return max(demos, key=lambda d: (d.featured, d.source is not None, d.gain), default=None)
 
 
 def pick_demos(

@@ -163,13 +163,15 @@ def test_a_broken_demo_description_is_named_and_ignored(tmp_path):
 def test_the_viewer_opens_on_a_real_piece_and_the_bundled_ones_credit_their_makers():
     from r2n2_viewer.demo import Demo, featured_demo, list_demos
 
-    def demo(name: str, gain: float, source: dict | None) -> Demo:
-        return Demo(name, Path(name), "chair", (), None, gain, source)
+    def demo(name: str, gain: float, source: dict | None, featured: bool = False) -> Demo:
+        return Demo(name, Path(name), "chair", (), None, gain, source, featured)
 
     procedural, real = demo("p", 0.3, None), demo("r", 0.1, {"name": "Armchair"})
     assert featured_demo([procedural, real]) is real  # a real piece first, even if it gains less
     assert featured_demo([procedural, demo("q", 0.2, None)]) is procedural
     assert featured_demo([]) is None
+    marked = demo("m", 0.0, None, featured=True)
+    assert featured_demo([procedural, real, marked]) is marked
     bundled = list_demos()
     real_ones = [d for d in bundled if d.source]
     assert real_ones and featured_demo(bundled) in real_ones
