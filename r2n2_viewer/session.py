@@ -117,6 +117,27 @@ class ReconstructionSession:
     def model_name(self) -> str:
         return str(self.meta.get("name") or self.meta.get("preset") or "custom")
 
+    def recurrent_state(self, k: int | None = None) -> torch.Tensor:
+        """A copy of the recurrent state after the first ``k`` views (default: all; 0:
+        the initial state), shape (1, C, g, g, g): trial steps on it change nothing here."""
+        with self._lock:
+            k = len(self._states) if k is None else k
+            if not 0 <= k <= len(self._states):
+                raise IndexError(f"no state after {k} views (there are {len(self._states)})")
+            if k == 0:
+                return self.net.initial_state(1, self.torch_device)
+            return self._states[k - 1].clone()
+
+    def encodings(self) -> torch.Tensor:
+        """The cached encoding of every view, (n, F) (a copy; n may be 0)."""
+        with self._lock:
+            feats = [v.feature for v in self._views if v.feature is not None]
+            if len(feats) != len(self._views):
+                raise RuntimeError("some views have not been encoded yet")
+            if not feats:
+                return torch.zeros(0, 0, device=self.torch_device)
+            return torch.cat(feats).clone()
+
     # --- editing -------------------------------------------------------------
     def add_view(self, x: ViewSource, label: str | None = None) -> Step:
         """Append a view and run exactly one recurrent step."""
@@ -181,6 +202,12 @@ class ReconstructionSession:
                 Step(i + 1, _frozen(prob_np.astype(np.float32)),
                      _frozen(gate[0].float().cpu().numpy().astype(np.float32)), ms)
             )
+
+
+def view_input(x: ViewSource) -> np.ndarray:
+    """``x`` (a path, a PIL image or an exact network input) as a read-only float32
+    (3, 127, 127) network input in [0, 1]; ValueError/OSError on bad input."""
+    return _make_view(x, None).image
 
 
 def _frozen(arr: np.ndarray) -> np.ndarray:
