@@ -40,6 +40,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("&File", SEPARATOR),
     ActionSpec("&File", "open_weights", "Open &weights\u2026", "Ctrl+Shift+O"),
     ActionSpec("&File", "use_bundled_model", "Use the &bundled model"),
+    ActionSpec("&File", "compare_weights", "&Compare with weights\u2026"),
+    ActionSpec("&File", "close_comparison", "C&lose comparison"),
     ActionSpec("&File", SEPARATOR),
     ActionSpec("&File", "export_step", "&Export step\u2026", "Ctrl+E"),
     ActionSpec("&File", "export_all", "Export &all steps\u2026", "Ctrl+Shift+E"),

@@ -49,6 +49,9 @@ class Inputs:
         self.window = window
         self.paste_count = 0
         self.origin: str | None = None  # the demo or dataset model shown (not own photos)
+        # candidates for the next view: the rest of a dataset model's renderings, removed
+        # views, pictures of a folder (see next_view_box)
+        self.unused: list[ImageSource] = []
         self.ask = lambda origin: ask_new_sequence(window, origin)  # -> new / add / cancel
 
     def start_new_sequence(self) -> None:
@@ -59,6 +62,7 @@ class Inputs:
         w.worker.reset()
         w.errors.resolve("ground-truth")
         self.origin = None
+        self.unused = []
 
     def _own_views_may_join(self) -> bool:
         """Before own views are added: when a demo or dataset model is shown, ask whether
@@ -157,6 +161,7 @@ class Inputs:
         w.worker.set_ground_truth(self._ground_truth(truth))
         w.play_when_idle = True
         self.origin = origin
+        self.unused = []
         self._send_paths(paths)
 
     def _ground_truth(self, truth: np.ndarray | Path | None) -> np.ndarray | None:
@@ -188,6 +193,7 @@ class Inputs:
         w.settings.setValue("last_dataset_dir", str(found.views[0].parent.parent.parent))
         self.load_sequence([str(p) for p in found.views[:DATASET_VIEWS]], found.voxel_path,
                            f"the dataset model {found.model_id}")
+        self.unused = [ImageSource(str(p), p.name) for p in found.views[DATASET_VIEWS:]]
 
     # --- dialogs ------------------------------------------------------------------------
     def add_dialog(self) -> None:

@@ -20,9 +20,11 @@ from PyQt6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QVBoxLayout, QWidg
 from . import settings as view_settings
 from .actions import build_actions
 from .busy import BusyArea
+from .comparison import Comparison
 from .errors import ErrorReporter
 from .exporting import Exporter
 from .inputs import Inputs
+from .next_view_box import NextViewBox
 from .panel import SidePanel
 from .sequences import SequenceFiles
 from .state import MODES, ViewState
@@ -84,9 +86,11 @@ class MainWindow(QMainWindow):
         outer.addLayout(top, 1)
         left = QVBoxLayout()
         top.addLayout(left, 1)
+        self.views_row = QHBoxLayout()  # the 3D view, and a second model's beside it
+        left.addLayout(self.views_row, 1)
         self.viewport = Viewport(central)
         self.viewport.setMinimumSize(320, 240)
-        left.addWidget(self.viewport, 1)
+        self.views_row.addWidget(self.viewport, 1)
         self.stepbar = StepBar(self.state, central)
         left.addWidget(self.stepbar)
         self.panel = SidePanel(self.state, central)
@@ -111,6 +115,9 @@ class MainWindow(QMainWindow):
         self.band_timer.setSingleShot(True)
         self.band_timer.setInterval(THRESHOLD_DEBOUNCE_MS)
         self.band_timer.timeout.connect(lambda: self.worker.set_band(self.state.band))
+        self.next_view = NextViewBox(self)
+        self.panel.add_section(self.next_view)
+        self.comparison = Comparison(self)
         self.resize(1280, 860)
 
     def _handlers(self) -> dict[str, Any]:
@@ -120,6 +127,8 @@ class MainWindow(QMainWindow):
             "open_dataset_model": self.inputs.dataset_dialog,
             "demos": self.inputs.fill_demo_menu, "open_weights": self.inputs.weights_dialog,
             "use_bundled_model": self.use_bundled_model,
+            "compare_weights": self.comparison.dialog,
+            "close_comparison": self.comparison.close,
             "export_step": self.exporter.step_dialog, "export_all": self.exporter.all_dialog,
             "export_npz": self.sequences.npz_dialog, "save_sequence": self.sequences.save_dialog,
             "open_sequence": self.sequences.open_dialog,
@@ -257,6 +266,8 @@ class MainWindow(QMainWindow):
             if id(scene) not in old_ids:
                 self.viewport.prepare(scene, self.state.layers())
         self.panel.set_snapshot(snap)
+        self.next_view.set_snapshot(snap)
+        self.comparison.on_snapshot(snap)
         if self.model_name:
             self.viewport.set_message("" if snap.scenes else "Drop photos of one object here")
         self.state.steps_arrived(len(snap.scenes))
@@ -277,6 +288,7 @@ class MainWindow(QMainWindow):
         s, snap = self.state, self.snapshot
         scene = snap.scenes[s.step - 1] if snap and 1 <= s.step <= len(snap.scenes) else None
         self.viewport.show(scene, s.layers())
+        self.comparison.show(s.step if scene else 0, s.layers())
         self.panel.iou_plot.set_step(s.step if scene else 0)
         self.strip.set_current_step(s.step if scene else 0)
         self.step_label.setText(f"step {s.step} of {s.n_steps}" if scene else "")
@@ -314,6 +326,7 @@ class MainWindow(QMainWindow):
         self.errors.close()
         self.worker.shutdown(wait_ms)
         try:
+            self.comparison.shutdown()
             self.viewport.close_plotter()
         except Exception:  # noqa: BLE001 - already closed
             pass

@@ -106,6 +106,7 @@ class SidePanel(QScrollArea):
         self.iou_plot = IoUPlot(plot_box)
         p.addWidget(self.iou_plot, 0, Qt.AlignmentFlag.AlignHCenter)
         lay.addWidget(plot_box)
+        self.sections = lay  # more sections go before the stretch (add_section)
         lay.addStretch(1)
         self.setWidget(body)
         state.changed.connect(self._on_state)
@@ -189,13 +190,17 @@ class SidePanel(QScrollArea):
         except ValueError:  # low >= high: the spin box snaps back to the state's band
             self._on_state(frozenset({"band"}))
 
+    def add_section(self, widget: QWidget) -> None:
+        """Add a section (a group box) under the IoU plot."""
+        self.sections.insertWidget(self.sections.count() - 1, widget)
+
     # --- data ----------------------------------------------------------------------
     def set_snapshot(self, snapshot: Snapshot | None) -> None:
         old = self.snapshot
         self.snapshot = snapshot
         if snapshot is not None and (old is None or old.iou_plot is not snapshot.iou_plot):
-            self.iou_plot.set_plot(snapshot.ious, snapshot.iou_plot, snapshot.iou_columns,
-                                   snapshot.iou_rows)
+            self.iou_plot.set_plot(snapshot.plot_values or snapshot.ious, snapshot.iou_plot,
+                                   snapshot.iou_columns, snapshot.iou_rows)
         self._refresh()
 
     def set_device(self, name: str) -> None:

@@ -20,11 +20,21 @@ def render_iou_plot(ious: list[float], size: tuple[int, int] = PLOT_SIZE) -> np.
     return iou_plot_frame(ious, size)[0]
 
 
+COMPARE_RGB = "#e0662a"  # the second model's curve
+SPREAD_RGB = "#2a7fff"
+
+
 def iou_plot_frame(
-    ious: list[float], size: tuple[int, int] = PLOT_SIZE
+    ious: list[float], size: tuple[int, int] = PLOT_SIZE, *,
+    compare: list[float] | None = None, compare_label: str = "",
+    spread: object | None = None, ylabel: str = "IoU",
 ) -> tuple[np.ndarray, list[float], tuple[float, float]]:
     """:func:`render_iou_plot`'s picture, the pixel column of each step (1..n) and the
-    (top, bottom) pixel rows of the axes: where a current-step marker goes."""
+    (top, bottom) pixel rows of the axes: where a current-step marker goes.
+
+    ``compare``: a second model's curve; ``spread`` (a view_order.OrderSpread): its
+    min-max and quartile band per step behind the curve; ``ylabel`` other than "IoU":
+    the values are counts (the axis then follows them)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -34,21 +44,39 @@ def iou_plot_frame(
     canvas = FigureCanvasAgg(fig)
     ax = fig.add_subplot(111)
     xs = np.arange(1, len(ious) + 1)
-    ax.plot(xs, ious, "-o", color="#2a7fff", markersize=4, linewidth=1.5)
+    counts = ylabel != "IoU"
+    if spread is not None:
+        sx = np.arange(1, spread.values.shape[1] + 1)
+        ax.fill_between(sx, spread.low, spread.high, color=SPREAD_RGB, alpha=0.12,
+                        linewidth=0, label=f"{spread.values.shape[0]} orders: range")
+        ax.fill_between(sx, spread.quantile(0.25), spread.quantile(0.75), color=SPREAD_RGB,
+                        alpha=0.25, linewidth=0, label="middle half")
+    ax.plot(xs, ious, "-o", color="#2a7fff", markersize=4, linewidth=1.5,
+            label="this order" if spread is not None else None)
+    if compare:
+        cx = np.arange(1, len(compare) + 1)
+        ax.plot(cx, compare, "-s", color=COMPARE_RGB, markersize=3, linewidth=1.2,
+                label=compare_label or "second model")
+    if compare or spread is not None:
+        ax.legend(fontsize=6, loc="lower right", frameon=False, handlelength=1.2)
     for x, y in zip(xs[-1:], ious[-1:], strict=True):
-        ax.annotate(f"{y:.2f}", (x, y), textcoords="offset points", xytext=(0, 6),
+        ax.annotate(f"{y:.0f}" if counts else f"{y:.2f}", (x, y),
+                    textcoords="offset points", xytext=(0, 6),
                     ha="center", fontsize=7, color="#2a7fff")
     ax.set_xlim(0.5, max(5, len(ious)) + 0.5)
-    ax.set_ylim(0, 1.05)
+    top = 1.05
+    if counts:
+        top = max([1.0, *ious, *(spread.high if spread is not None else [])]) * 1.15
+    ax.set_ylim(0, top)
     ax.set_xticks(xs if len(xs) <= 10 else xs[:: max(1, len(xs) // 10)])
     ax.set_xlabel("views", fontsize=8)
-    ax.set_ylabel("IoU", fontsize=8)
+    ax.set_ylabel(ylabel, fontsize=8)
     ax.tick_params(labelsize=7)
     ax.grid(alpha=0.3)
     canvas.draw()
     height = canvas.get_width_height()[1]
     px = ax.transData.transform(np.c_[xs, np.zeros(len(xs))])[:, 0] if len(xs) else []
-    y0, y1 = ax.transData.transform([(1, 0.0), (1, 1.05)])[:, 1]
+    y0, y1 = ax.transData.transform([(1, 0.0), (1, top)])[:, 1]
     return (np.asarray(canvas.buffer_rgba()).copy(), [float(x) for x in px],
             (float(height - y1), float(height - y0)))
 
@@ -113,7 +141,8 @@ class IoUPlot(QLabel):
         painter.drawLine(round(x), round(self._rows[0]), round(x), round(self._rows[1]))
         if self.step <= len(self.values):
             painter.setFont(painter.font())
+            value = self.values[self.step - 1]
             painter.drawText(round(x) + 4, round(self._rows[0]) + 10,
-                             f"{self.values[self.step - 1]:.2f}")
+                             f"{value:.2f}" if value <= 1.0 else f"{value:.0f}")
         painter.end()
         self.setPixmap(pix)

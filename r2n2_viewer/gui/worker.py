@@ -43,6 +43,11 @@ class Snapshot:
     iou_columns: list[float] = field(default_factory=list)  # pixel x of each step on it
     iou_rows: tuple[float, float] = (0.0, 0.0)  # pixel rows of the plot's axes
     records: list[Any] = field(default_factory=list)  # sequence.SequenceView per view
+    compare_scenes: list[StepScene] = field(default_factory=list)  # the second model's
+    compare_ious: list[float] = field(default_factory=list)
+    compare_name: str = ""  # the second model ("" when none is compared)
+    spread: Any = None  # view_order.OrderSpread of the current views, or None
+    plot_values: list[float] = field(default_factory=list)  # the plotted curve (IoU or voxels)
 
     @property
     def threshold(self) -> float | None:
@@ -96,6 +101,9 @@ class InferenceWorker(QObject):
     setGroundTruth = pyqtSignal(int, object)  # id, occupancy or None
     setBand = pyqtSignal(int, float, float)  # id, low, high: the uncertain band of P
     prepareView = pyqtSignal(int, int, object, bool)  # id, index, PrepSettings, apply
+    rankViews = pyqtSignal(int, list, bool)  # id, list[ImageSource], add the best one
+    orderSpread = pyqtSignal(int, int, int)  # id, number of orders (0: forget), seed
+    loadCompare = pyqtSignal(int, object, str)  # id, second weights (None: close), device
 
     # results
     snapshot = pyqtSignal(object)  # Snapshot
@@ -104,6 +112,8 @@ class InferenceWorker(QObject):
     modelLoaded = pyqtSignal(str, str)  # model name, device
     prepared = pyqtSignal(int, int, object)  # job id, view index, images.PreparedView
     jobDone = pyqtSignal(int)  # job id (always emitted, after success, failure or cancel)
+    ranked = pyqtSignal(int, list, int)  # job id, next_view.ViewGain list, index added or -1
+    compareLoaded = pyqtSignal(str)  # the second model's name ("": comparison closed)
 
     def __init__(self, threshold: float = 0.4) -> None:
         super().__init__()
@@ -117,14 +127,20 @@ class InferenceWorker(QObject):
         self._job = 0
         self._scenes: dict[int, tuple[Any, StepScene]] = {}  # id(Step) -> (Step, scene)
         self._threads_set = False
-        self._plot: tuple[list[float], tuple[Any, ...]] | None = None
+        self._plot: tuple[Any, tuple[Any, ...]] | None = None
+        self.compare: Any = None  # a second ReconstructionSession following the views
+        self._compare_scenes: dict[int, tuple[Any, StepScene]] = {}
+        self._spread: tuple[Any, Any] | None = None  # (what it was computed for, spread)
         for signal, slot in ((self.loadModel, self._load_model), (self.addImages, self._add),
                              (self.removeView, self._remove), (self.replaceView, self._replace),
                              (self.moveView, self._move), (self.reset, self._reset),
                              (self.setThreshold, self._set_threshold),
                              (self.setGroundTruth, self._set_ground_truth),
                              (self.setBand, self._set_band),
-                             (self.prepareView, self._prepare_view)):
+                             (self.prepareView, self._prepare_view),
+                             (self.rankViews, self._rank_views),
+                             (self.orderSpread, self._order_spread),
+                             (self.loadCompare, self._load_compare)):
             signal.connect(slot)
 
     # --- job plumbing ----------------------------------------------------------------
@@ -203,6 +219,20 @@ class InferenceWorker(QObject):
     @pyqtSlot(int, int, object, bool)
     def _prepare_view(self, job: int, i: int, settings: Any, apply: bool) -> None:
         self._run(job, "Cannot prepare the view", self._do_prepare_view, i, settings, apply)
+
+    @pyqtSlot(int, list, bool)
+    def _rank_views(self, job: int, sources: list, add_best: bool) -> None:
+        self._run(job, "Cannot rank the candidate views", self._do_rank_views, sources,
+                  add_best)
+
+    @pyqtSlot(int, int, int)
+    def _order_spread(self, job: int, k: int, seed: int) -> None:
+        self._run(job, "Cannot try other view orders", self._do_order_spread, k, seed)
+
+    @pyqtSlot(int, object, str)
+    def _load_compare(self, job: int, spec: Any, device: str) -> None:
+        self._run(job, "Cannot compare with these weights", self._do_load_compare, spec,
+                  device)
 
     # --- the jobs themselves (plain methods: callable directly in tests) --------------
     def _do_load_model(self, spec: Any, device: str, net: Any = None) -> None:
@@ -323,6 +353,7 @@ class InferenceWorker(QObject):
         self.records = []
         self.ground_truth = None
         self._scenes.clear()
+        self._spread = None
         self._emit()
 
     def _do_set_threshold(self, threshold: float) -> None:
@@ -330,6 +361,7 @@ class InferenceWorker(QObject):
             return
         self.threshold = threshold
         self._scenes.clear()
+        self._compare_scenes.clear()
         self._emit()
 
     def _do_set_band(self, band: tuple[float, float]) -> None:
@@ -340,11 +372,86 @@ class InferenceWorker(QObject):
             return
         self.band = band
         self._scenes.clear()
+        self._compare_scenes.clear()
         self._emit()
+
+    def _do_rank_views(self, sources: list[ImageSource], add_best: bool) -> None:
+        """Rank ``sources`` by the entropy drop of one trial step each (the session is
+        unchanged); with ``add_best``, then add the best as the next view."""
+        from ..images import prepare_photo
+        from ..next_view import rank_next_views
+
+        session = self._need_session()
+        if not sources:
+            raise ValueError("there are no candidate views to rank")
+        inputs = []
+        for k, src in enumerate(sources):
+            self.check_cancelled()
+            self.progress.emit(f"Reading candidate {k + 1} of {len(sources)}",
+                               k / len(sources))
+            try:
+                inputs.append(prepare_photo(src.source, src.settings).view)
+            except Exception as exc:  # noqa: BLE001 - named in one line
+                raise ValueError(f"{src.label}: {_one_line(exc)}") from exc
+        self.progress.emit(f"Trying {len(sources)} candidate views", -1.0)
+        gains = rank_next_views(session, inputs, [s.label for s in sources],
+                                check_cancelled=self.check_cancelled,
+                                progress=lambda f: self.progress.emit(
+                                    f"Trying {len(sources)} candidate views", f))
+        added = gains[0].index if add_best else -1
+        self.ranked.emit(self._job, gains, added)
+        if added >= 0:
+            self._do_add([sources[added]])
+
+    def _do_order_spread(self, k: int, seed: int) -> None:
+        """IoU (or voxel count) at every step of ``k`` random orders of the views;
+        ``k == 0`` forgets the spread."""
+        from ..view_order import order_spread
+
+        if k == 0:
+            self._spread = None
+            self._emit()
+            return
+        session = self._need_session()
+        if len(session) < 2:
+            raise ValueError("other orders need at least two views")
+        what = f"Trying {k} view orders"
+        self.progress.emit(what, 0.0)
+        spread = order_spread(session, k, self.ground_truth, self.threshold, seed,
+                              check_cancelled=self.check_cancelled,
+                              progress=lambda f: self.progress.emit(what, f))
+        self._spread = (self._spread_key(), spread)
+        self._emit()
+
+    def _do_load_compare(self, spec: Any, device: str) -> None:
+        """Load a second model that follows the views (None: stop comparing)."""
+        from ..session import ReconstructionSession
+
+        if spec is None:
+            self.compare = None
+            self._compare_scenes.clear()
+            self.compareLoaded.emit("")
+            self._emit()
+            return
+        self.progress.emit("Loading the second model", -1.0)
+        compare = ReconstructionSession.from_weights(
+            spec, device, progress=lambda f: self.progress.emit("Loading the second model",
+                                                                float(f)))
+        if isinstance(spec, (str, os.PathLike)) and str(spec) != "default":
+            compare.meta["name"] = f"{compare.model_name} ({Path(spec).name})"
+        self.compare = compare
+        self._compare_scenes.clear()
+        self.compareLoaded.emit(compare.model_name)
+        self._emit()
+
+    def _spread_key(self) -> tuple[Any, ...]:
+        steps = self.session.steps if self.session is not None else []
+        return (tuple(id(s) for s in steps), self.threshold, id(self.ground_truth))
 
     def _do_set_ground_truth(self, occupancy: np.ndarray | None) -> None:
         self.ground_truth = None
         self._scenes.clear()
+        self._compare_scenes.clear()
         try:
             self.ground_truth = None if occupancy is None else check_ground_truth(occupancy)
         finally:
@@ -384,15 +491,53 @@ class InferenceWorker(QObject):
             prev = step.probabilities
         self._scenes = fresh
         ious = [s.iou for s in scenes if s.iou is not None]
+        compare_scenes = self._compare_step_scenes(session)
+        compare_ious = [s.iou for s in compare_scenes if s.iou is not None]
+        if self._spread is not None and self._spread[0] != self._spread_key():
+            self._spread = None  # the views or the threshold changed: stale
+        spread = self._spread[1] if self._spread is not None else None
+        values: list[float] = ious
+        if not ious and spread is not None:  # no truth: the spread is of the voxel count
+            values = [float((s.probabilities >= self.threshold).sum()) for s in steps]
         plot: tuple[Any, ...] = (None, [], (0.0, 0.0))
-        if ious:
-            if self._plot is None or self._plot[0] != ious:
+        if values:
+            key = (values, compare_ious, id(spread))
+            if self._plot is None or self._plot[0] != key:
                 from .plot import iou_plot_frame
 
-                self._plot = (ious, iou_plot_frame(ious))
+                self._plot = (key, iou_plot_frame(
+                    values, compare=compare_ious or None,
+                    compare_label=self.compare.model_name if self.compare else "",
+                    spread=spread, ylabel="IoU" if ious else f"voxels \u2265 {self.threshold:.2f}"))
             plot = self._plot[1]
         self.snapshot.emit(Snapshot(session.views, session.labels, scenes, self.ground_truth,
-                                    steps, ious, *plot, records=list(self.records)))
+                                    steps, ious, *plot, records=list(self.records),
+                                    compare_scenes=compare_scenes, compare_ious=compare_ious,
+                                    compare_name=self.compare.model_name if self.compare
+                                    else "", spread=spread, plot_values=values))
+
+    def _compare_step_scenes(self, session: Any) -> list[StepScene]:
+        """The second model's scenes of the same views (it runs the steps it lacks)."""
+        from ..compare import mirror_views
+        from ..scene import build_step_scene
+
+        if self.compare is None:
+            return []
+        mirror_views(self.compare, session.views, session.labels)
+        scenes, fresh, prev = [], {}, None
+        for step in self.compare.steps:
+            cached = self._compare_scenes.get(id(step))
+            scene = cached[1] if cached is not None and cached[0] is step else None
+            if scene is None:
+                scene = build_step_scene(
+                    step.probabilities, prev, step.update_gate, self.threshold, step.index,
+                    step.ms, self.ground_truth, self.band,
+                )
+            fresh[id(step)] = (step, scene)
+            scenes.append(scene)
+            prev = step.probabilities
+        self._compare_scenes = fresh
+        return scenes
 
 
 class Worker(QObject):
@@ -466,6 +611,24 @@ class Worker(QObject):
         the view is replaced and the steps from ``i`` on recomputed."""
         job = self._id()
         self.jobs.prepareView.emit(job, int(i), settings, bool(apply))
+        return job
+
+    def rank_views(self, sources: list[ImageSource], add_best: bool = False) -> int:
+        """Rank candidate views (``ranked`` answers); with ``add_best`` add the best."""
+        job = self._id()
+        self.jobs.rankViews.emit(job, list(sources), bool(add_best))
+        return job
+
+    def order_spread(self, k: int, seed: int = 0) -> int:
+        """The spread of IoU (or voxels) over ``k`` random view orders (0: forget it)."""
+        job = self._id()
+        self.jobs.orderSpread.emit(job, int(k), int(seed))
+        return job
+
+    def load_compare(self, spec: Any, device: str = "auto") -> int:
+        """A second model on the same views (``None``: stop comparing)."""
+        job = self._id()
+        self.jobs.loadCompare.emit(job, spec, device)
         return job
 
     def set_ground_truth(self, occupancy: np.ndarray | None) -> int:
