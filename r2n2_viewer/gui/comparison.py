@@ -66,8 +66,8 @@ class Comparison:
         if self.view is None:
             self._add_view()
         assert self.caption is not None
-        self.caption.setText(f"right: <b>{name}</b> \u00b7 left: {self.window.model_name} "
-                             "\u00b7 one camera for both")
+        self.caption.setText(f"this view: <b>{name}</b>; left: {self.window.model_name} "
+                             "(one camera for both)")
 
     def on_snapshot(self, snap: Any) -> None:
         if self.view is None:
@@ -102,6 +102,7 @@ class Comparison:
         lay.setSpacing(2)
         self.caption = QLabel("", self.box)
         self.caption.setStyleSheet("color: #444; font-size: 11px;")
+        self.caption.setWordWrap(True)  # a long model name must not widen this half
         lay.addWidget(self.caption)
         self.view = Viewport(self.box)
         self.view.setMinimumSize(240, 200)

@@ -87,6 +87,7 @@ class MainWindow(QMainWindow):
         left = QVBoxLayout()
         top.addLayout(left, 1)
         self.views_row = QHBoxLayout()  # the 3D view, and a second model's beside it
+        self.views_row.setSpacing(4)
         left.addLayout(self.views_row, 1)
         self.viewport = Viewport(central)
         self.viewport.setMinimumSize(320, 240)
