@@ -43,6 +43,7 @@ SCALES = {
         ("kept", (200, 200, 205)), ("appeared", (40, 170, 90)),
         ("disappeared", (220, 60, 60)))),
     "gates": ColourScale("update gate", GATES_CMAP),
+    "slice": ColourScale("P(occupied)", PROBABILITY_CMAP),  # the slice plane of P
 }
 
 

@@ -40,6 +40,9 @@ LAYER_STYLE: dict[str, dict[str, Any]] = {
                   show_edges=True, edge_color="#555555", line_width=1),
     "truth": dict(color=GT_COLOR, opacity=0.22, ambient=0.4),
     "outline": dict(color="#9aa0a8", line_width=1),
+    # the slice plane of P (scene.slice_plane) and the probed voxel (scene.voxel_marker)
+    "slice": dict(scalars="rgba", rgba=True, lighting=False),
+    "probe": dict(color="#e0301e", line_width=3),
 }
 
 

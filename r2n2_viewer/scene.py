@@ -220,6 +220,36 @@ def gate_glyphs(update_gate: np.ndarray, level: float = 0.0) -> pv.PolyData:
     return mesh
 
 
+def slice_plane(probabilities: np.ndarray, axis: str, index: int) -> pv.ImageData:
+    """The plane ``axis == index`` of the grid as a flat sheet of unit squares through the
+    voxel centres, one per voxel of the slice (:func:`slices.grid_slice`); cell data
+    ``probability`` and ``rgba`` (the cubes' colour map; sure-empty voxels faint, alpha
+    0.35 at P = 0 to 1 from P = 0.5, so the plane does not hide the object)."""
+    from .slices import AXES, grid_slice
+
+    plane = grid_slice(probabilities, axis, index).astype(np.float32)
+    a = AXES.index(axis)
+    dims = [n + 1 for n in np.shape(probabilities)]
+    dims[a] = 1
+    origin = [-0.5, -0.5, -0.5]
+    origin[a] = float(index)
+    sheet = pv.ImageData(dimensions=dims, spacing=(1.0, 1.0, 1.0), origin=origin)
+    values = plane.ravel(order="F")  # VTK: the first remaining grid axis runs fastest
+    sheet.cell_data["probability"] = values
+    rgba = np.empty((len(values), 4), np.uint8)
+    rgba[:, :3] = probability_rgb(values)
+    rgba[:, 3] = np.clip(90 + 330 * values, 0, 255).astype(np.uint8)
+    sheet.cell_data["rgba"] = rgba
+    return sheet
+
+
+def voxel_marker(voxel: tuple[int, int, int], margin: float = 0.15) -> pv.PolyData:
+    """The edges of voxel ``voxel``'s cube, grown by ``margin`` so they show around it."""
+    h = 0.5 + margin
+    x, y, z = (float(c) for c in voxel)
+    return pv.Box(bounds=(x - h, x + h, y - h, y + h, z - h, z + h)).outline()
+
+
 def ground_truth_mesh(occupancy: np.ndarray) -> pv.PolyData:
     """The ground-truth voxels as a surface of cubes."""
     return voxel_surface(np.asarray(occupancy, dtype=bool))

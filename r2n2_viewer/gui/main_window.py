@@ -155,6 +155,7 @@ class MainWindow(QMainWindow):
         self.strip.replaceRequested.connect(self.inputs.replace_dialog)
         self.strip.stepClicked.connect(self.state.set_step)
         self.strip.editRequested.connect(self.edit_input)
+        self.viewport.voxelRay.connect(self.probe_ray)
 
     def _start(self, images: list[str] | None, demo: str | None, autoload_demo: bool) -> None:
         if images:
@@ -208,6 +209,22 @@ class MainWindow(QMainWindow):
         self.editor = InputEditor(self, i)
         self.editor.show()
         return self.editor
+
+    def probe_ray(self, origin: Any, direction: Any) -> None:
+        """Probe the first voxel drawn along the ray (a click in the view)."""
+        from ..probe import ray_voxel, shown_voxels
+
+        s, snap = self.state, self.snapshot
+        if snap is None or not 1 <= s.step <= min(len(snap.steps), len(snap.scenes)):
+            return
+        scene = snap.scenes[s.step - 1]
+        shown = shown_voxels(snap.steps[s.step - 1].probabilities, s.layers(),
+                             scene.threshold, scene.band_range, snap.ground_truth)
+        voxel = ray_voxel(shown, origin, direction)
+        if voxel is None:
+            self.statusBar().showMessage("No voxel under the cursor: click on a drawn one", 5000)
+        else:
+            s.update(probe_voxel=voxel)
 
     def clear_views(self) -> None:
         self.inputs.start_new_sequence()
@@ -281,13 +298,20 @@ class MainWindow(QMainWindow):
             self.threshold_timer.start()
         if "band" in changed:
             self.band_timer.start()
-        if changed & {"step", "n_steps", "mode", "overlays", "truth_available", "band_only"}:
+        if "probing" in changed:
+            self.viewport.probing = self.state.probing
+        if changed & {"step", "n_steps", "mode", "overlays", "truth_available", "band_only",
+                      "probe_voxel", "slice_on", "slice_axis", "slice_index"}:
             self._show()
 
     def _show(self) -> None:
         """Show the state's step with the state's layers; update the step labels."""
         s, snap = self.state, self.snapshot
         scene = snap.scenes[s.step - 1] if snap and 1 <= s.step <= len(snap.scenes) else None
+        step = snap.steps[s.step - 1] if scene and s.step <= len(snap.steps) else None
+        self.viewport.set_slice(step.probabilities if step and s.slice_on else None,
+                                s.slice_axis, s.slice_index)
+        self.viewport.set_probe_marker(s.probe_voxel)
         self.viewport.show(scene, s.layers())
         self.comparison.show(s.step if scene else 0, s.layers())
         self.panel.iou_plot.set_step(s.step if scene else 0)

@@ -23,6 +23,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from .inside import ProbeBox, SliceBox
 from .plot import PLOT_SIZE, IoUPlot
 from .state import (
     DEFAULTS,
@@ -107,6 +108,10 @@ class SidePanel(QScrollArea):
         p.addWidget(self.iou_plot, 0, Qt.AlignmentFlag.AlignHCenter)
         lay.addWidget(plot_box)
         self.sections = lay  # more sections go before the stretch (add_section)
+        self.probe_box = ProbeBox(state, body)
+        lay.addWidget(self.probe_box)
+        self.slice_box = SliceBox(state, body)
+        lay.addWidget(self.slice_box)
         lay.addStretch(1)
         self.setWidget(body)
         state.changed.connect(self._on_state)
@@ -201,6 +206,10 @@ class SidePanel(QScrollArea):
         if snapshot is not None and (old is None or old.iou_plot is not snapshot.iou_plot):
             self.iou_plot.set_plot(snapshot.plot_values or snapshot.ious, snapshot.iou_plot,
                                    snapshot.iou_columns, snapshot.iou_rows)
+        if snapshot is not None and (old is None or list(map(id, old.steps))
+                                     != list(map(id, snapshot.steps))):
+            self.probe_box.set_steps(snapshot.steps)
+            self.slice_box.set_steps(snapshot.steps)
         self._refresh()
 
     def set_device(self, name: str) -> None:

@@ -19,6 +19,8 @@ from PyQt6.QtCore import QObject, pyqtSignal
 
 from ..analysis import DEFAULT_BAND, check_band
 from ..layers import MODES, layers_for
+from ..probe import check_voxel
+from ..slices import check_slice
 
 MODE_LABELS = {"cubes": "Cubes", "smooth": "Smooth surface", "points": "Probability points",
                "uncertainty": "Uncertainty (entropy)", "errors": "Errors vs. ground truth"}
@@ -63,7 +65,8 @@ class ViewState(QObject):
     cameraRequested = pyqtSignal(str)  # a camera preset to apply now (even if unchanged)
 
     FIELDS = ("step", "n_steps", "follow", "mode", "overlays", "threshold", "camera",
-              "selection", "playing", "truth_available", "band", "band_only")
+              "selection", "playing", "truth_available", "band", "band_only",
+              "probing", "probe_voxel", "slice_on", "slice_axis", "slice_index")
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -79,6 +82,11 @@ class ViewState(QObject):
         self.truth_available = False
         self.band: tuple[float, float] = DEFAULT_BAND  # the uncertain band of P
         self.band_only = False  # uncertainty mode: only the voxels inside the band
+        self.probing = False  # a click in the 3D view probes the voxel under it
+        self.probe_voxel: tuple[int, int, int] | None = None  # the probed voxel
+        self.slice_on = False  # the slice plane of P in the view and the panel
+        self.slice_axis = "z"
+        self.slice_index = 16
 
     # --- the one way to change the state --------------------------------------------
     def update(self, **values: Any) -> frozenset[str]:
@@ -104,7 +112,8 @@ class ViewState(QObject):
         if name == "band":
             lo, hi = check_band(value)
             return round(lo, 2), round(hi, 2)
-        if name in ("follow", "playing", "truth_available", "band_only"):
+        if name in ("follow", "playing", "truth_available", "band_only", "probing",
+                    "slice_on"):
             return bool(value)
         if name == "mode":
             if value not in MODES:
@@ -122,6 +131,12 @@ class ViewState(QObject):
             if value not in CAMERAS:
                 raise ValueError(f"unknown camera preset {value!r} ({', '.join(CAMERAS)})")
             return value
+        if name == "probe_voxel":
+            return None if value is None else check_voxel(value)
+        if name in ("slice_axis", "slice_index"):
+            axis, index = check_slice(value if name == "slice_axis" else self.slice_axis,
+                                      value if name == "slice_index" else self.slice_index)
+            return axis if name == "slice_axis" else index
         if name == "selection":
             return None if value is None else int(value)
         raise AttributeError(f"ViewState has no field {name!r}")

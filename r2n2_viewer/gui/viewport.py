@@ -16,12 +16,13 @@ import os
 from typing import Any
 
 import numpy as np
-from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from . import imports
 
 STARTING = "Starting the 3D view\u2026"
+CLICK_SLOP = 3  # pixels a press may move and still be a click (not a drag)
 
 
 @functools.cache
@@ -42,6 +43,10 @@ def software_gl() -> bool:
 
 class Viewport(QWidget):
     """QtInteractor with an axes widget, the grid outline and cached step actors."""
+
+    # a click (no drag) while ``probing``: the ray under the cursor (origin, direction),
+    # index frame
+    voxelRay = pyqtSignal(object, object)  # noqa: N815
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -66,6 +71,13 @@ class Viewport(QWidget):
         self._bars: list[Any] = []  # colour-bar actors of the shown layers
         self._bar_layers: list[str] | None = None
         self._closed = False
+        self.probing = False  # clicks emit voxelRay
+        self._press: tuple[int, int] | None = None
+        self._slice: tuple[Any, Any, Any] = (None, None, None)  # actor, mesh, (axis, index)
+        self._slice_wanted: tuple[Any, str, int] = (None, "z", 0)
+        self._probe_actor: Any = None
+        self._probe_drawn: tuple[int, int, int] | None = None
+        self._probe_wanted: tuple[int, int, int] | None = None
 
     # --- start-up -------------------------------------------------------------------
     @property
@@ -98,6 +110,8 @@ class Viewport(QWidget):
         if self.plotter.iren is not None:
             self.plotter.iren.clear_key_event_callbacks()  # no 'q' = close etc.
             self.plotter.add_key_event("r", self.reset_camera)
+            self.plotter.iren.add_observer("LeftButtonPressEvent", self._on_press)
+            self.plotter.iren.add_observer("LeftButtonReleaseEvent", self._on_release)
         self._layout.removeWidget(self._placeholder)
         self._placeholder.deleteLater()
         self._layout.addWidget(self.plotter)
@@ -107,6 +121,8 @@ class Viewport(QWidget):
         self.reset_camera(render=False)
         self.set_truth(self._truth)
         self.set_message(self._message_text)
+        self.set_slice(*self._slice_wanted)
+        self.set_probe_marker(self._probe_wanted)
         self.show(*self._wanted)
 
     # --- content ------------------------------------------------------------------
@@ -165,9 +181,102 @@ class Viewport(QWidget):
         for _, actor in wanted:
             actor.SetVisibility(True)
         self._shown = wanted
-        self._set_colour_bars([layer for (_, layer), _ in wanted])
+        slice_shown = self._slice[0] is not None and self._slice[0].GetVisibility()
+        self._set_colour_bars([layer for (_, layer), _ in wanted]
+                              + (["slice"] if slice_shown else []))
         if render:
             self.plotter.update()
+
+    # --- looking inside: the slice plane and the probed voxel -------------------------
+    def set_slice(self, probabilities: np.ndarray | None, axis: str = "z",
+                  index: int = 0) -> None:
+        """Draw the plane ``axis == index`` of ``probabilities`` (None: no plane); one
+        actor, whose colours are replaced when only the step changes. Drawn at the next
+        :meth:`show`."""
+        self._slice_wanted = (probabilities, axis, index)
+        if not self.started:
+            return
+        from .. import render as rd
+        from .. import scene as sc
+
+        actor, mesh, key = self._slice
+        if probabilities is None:
+            if actor is not None:
+                actor.SetVisibility(False)
+            return
+        sheet = sc.slice_plane(probabilities, axis, index)
+        if actor is not None and key == (axis, index, sheet.n_cells):
+            mesh.cell_data["probability"] = sheet.cell_data["probability"]
+            mesh.cell_data["rgba"] = sheet.cell_data["rgba"]
+            mesh.Modified()
+        else:
+            if actor is not None:
+                self.plotter.remove_actor(actor, render=False)
+            mesh = sheet
+            actor = rd.add_layer(self.plotter, mesh, "slice")
+            self._slice = (actor, mesh, (axis, index, sheet.n_cells))
+        actor.SetVisibility(True)
+
+    @property
+    def slice_values(self) -> np.ndarray | None:
+        """P on the shown slice plane, one value per voxel in VTK order (None: no plane)."""
+        actor, mesh, _ = self._slice
+        if actor is None or not actor.GetVisibility():
+            return None
+        return np.asarray(mesh.cell_data["probability"])
+
+    def set_probe_marker(self, voxel: tuple[int, int, int] | None) -> None:
+        """Outline the probed voxel (None: no outline); drawn at the next :meth:`show`."""
+        self._probe_wanted = voxel
+        if not self.started:
+            return
+        from .. import render as rd
+        from .. import scene as sc
+
+        if self._probe_actor is not None:
+            if self._probe_drawn == voxel:
+                return
+            self.plotter.remove_actor(self._probe_actor, render=False)
+            self._probe_actor = self._probe_drawn = None
+        if voxel is not None:
+            self._probe_actor = rd.add_layer(self.plotter, sc.voxel_marker(voxel), "probe")
+            self._probe_drawn = voxel
+
+    @property
+    def probe_marker(self) -> tuple[int, int, int] | None:
+        """The voxel outlined in the view (None: none)."""
+        return self._probe_drawn
+
+    def ray_at(self, x: float, y: float) -> tuple[np.ndarray, np.ndarray]:
+        """The ray (origin on the near plane, direction) through display point ``(x,
+        y)`` (VTK pixels: origin bottom left), in the index frame."""
+        ren = self.plotter.renderer
+        ends = []
+        for depth in (0.0, 1.0):
+            ren.SetDisplayPoint(float(x), float(y), depth)
+            ren.DisplayToWorld()
+            wx, wy, wz, ww = ren.GetWorldPoint()
+            ends.append(np.array([wx, wy, wz]) / (ww or 1.0))
+        return ends[0], ends[1] - ends[0]
+
+    def display_point(self, world: tuple[float, float, float]) -> tuple[float, float]:
+        """Where index-frame point ``world`` lands on the display (VTK pixels)."""
+        ren = self.plotter.renderer
+        ren.SetWorldPoint(*(float(c) for c in world), 1.0)
+        ren.WorldToDisplay()
+        x, y, _ = ren.GetDisplayPoint()
+        return x, y
+
+    def _on_press(self, *_: Any) -> None:
+        self._press = tuple(self.plotter.iren.get_event_position())  # type: ignore[assignment]
+
+    def _on_release(self, *_: Any) -> None:
+        press, self._press = self._press, None
+        if not self.probing or press is None:
+            return
+        x, y = self.plotter.iren.get_event_position()
+        if max(abs(x - press[0]), abs(y - press[1])) <= CLICK_SLOP:
+            self.voxelRay.emit(*self.ray_at(x, y))
 
     @property
     def colour_bars(self) -> list[str]:
