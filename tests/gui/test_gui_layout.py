@@ -16,7 +16,8 @@ def test_side_panel_fits_small_windows(qtbot, make_window, ckpt, size):
     assert viewport.geometry().right() < panel.geometry().left()  # side by side
     assert viewport.width() >= 320 and viewport.height() >= 240
     boxes = [b for b in panel.widget().findChildren(QGroupBox) if b.parent() is panel.widget()]
-    assert len(boxes) >= 5 and w.next_view in boxes  # display ... next view and order
+    assert len(boxes) >= 7 and w.next_view in boxes  # display ... next view and order
+    assert {panel.probe_box, panel.slice_box} <= set(boxes)
     for box in boxes:  # every group gets the height it asks for: nothing clipped
         assert box.height() >= box.minimumSizeHint().height()
     for upper, lower in zip(boxes, boxes[1:], strict=False):
