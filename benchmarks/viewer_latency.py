@@ -133,8 +133,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--overlays", default="", help="comma-separated: changes,gates,truth")
     ap.add_argument("--band-only", action="store_true",
                     help="uncertainty mode: only the uncertain band")
+    ap.add_argument("--slice", action="store_true",
+                    help="with the slice plane of P on (z = 16) and a probed voxel")
     ap.add_argument("--all-modes", action="store_true",
-                    help="time the slider in every display mode (and gates, band) in turn")
+                    help="time the slider in every display mode (and gates, band, the "
+                    "slice plane with a probed voxel) in turn")
     ap.add_argument("--noise", action="store_true",
                     help="draw a random network's raw (noisy) output: the worst case")
     args = ap.parse_args(argv)
@@ -183,15 +186,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"model {what} on {w.device_name}; software GL: {software_gl()}; "
           f"viewport {w.viewport.width()}x{w.viewport.height()}; {n} steps")
     overlays = {o for o in args.overlays.split(",") if o}
+    inside = {"slice_on": True, "slice_axis": "z", "slice_index": 16, "probing": True,
+              "probe_voxel": (16, 16, 16)}  # the plane, its picture, the probe's plot
     if args.all_modes:
-        settings_list = [(m, set(), False) for m in MODES] + [
-            ("uncertainty", set(), True), ("cubes", {"gates"}, False),
-            ("errors", {"gates"}, False)]
+        settings_list = [(m, set(), False, {}) for m in MODES] + [
+            ("uncertainty", set(), True, {}), ("cubes", {"gates"}, False, {}),
+            ("errors", {"gates"}, False, {}), ("cubes", set(), False, inside),
+            ("smooth", set(), False, inside)]
     else:
-        settings_list = [(args.mode, overlays, args.band_only)]
-    for mode, ov, band_only in settings_list:
-        state.update(mode=mode, overlays=ov | ({"truth"} & state.overlays), band_only=band_only)
-        time_slider(app, w, n, args.repeats, label=f"{'+'.join(state.layers())}")
+        settings_list = [(args.mode, overlays, args.band_only, inside if args.slice else {})]
+    off = {"slice_on": False, "probing": False, "probe_voxel": None}
+    for mode, ov, band_only, extra in settings_list:
+        state.update(mode=mode, overlays=ov | ({"truth"} & state.overlays), band_only=band_only,
+                     **{**off, **extra})
+        label = "+".join(state.layers() + (["slice+probe"] if extra else []))
+        time_slider(app, w, n, args.repeats, label=label)
 
     # 2. event-loop lateness while the worker runs one step (a QTimer pinging every 10 ms)
     late: list[float] = []

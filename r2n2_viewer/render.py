@@ -42,7 +42,7 @@ LAYER_STYLE: dict[str, dict[str, Any]] = {
     "outline": dict(color="#9aa0a8", line_width=1),
     # the slice plane of P (scene.slice_plane) and the probed voxel (scene.voxel_marker)
     "slice": dict(scalars="rgba", rgba=True, lighting=False),
-    "probe": dict(color="#e0301e", line_width=3),
+    "probe": dict(color="#e0301e", line_width=4),
 }
 
 

@@ -243,7 +243,7 @@ def slice_plane(probabilities: np.ndarray, axis: str, index: int) -> pv.ImageDat
     return sheet
 
 
-def voxel_marker(voxel: tuple[int, int, int], margin: float = 0.15) -> pv.PolyData:
+def voxel_marker(voxel: tuple[int, int, int], margin: float = 0.2) -> pv.PolyData:
     """The edges of voxel ``voxel``'s cube, grown by ``margin`` so they show around it."""
     h = 0.5 + margin
     x, y, z = (float(c) for c in voxel)

@@ -130,7 +130,7 @@ def test_slice_plane_mesh_puts_each_voxel_in_its_square():
 
 def test_voxel_marker_surrounds_its_voxel():
     box = sc.voxel_marker((3, 4, 5))
-    np.testing.assert_allclose(box.bounds, (2.35, 3.65, 3.35, 4.65, 4.35, 5.65))
+    np.testing.assert_allclose(box.bounds, (2.3, 3.7, 3.3, 4.7, 4.3, 5.7))
 
 
 def test_shown_voxels_follow_the_drawn_layers():

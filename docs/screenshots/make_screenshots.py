@@ -29,7 +29,33 @@ SHOTS = [
     # the translucent blue truth would read as "sure" on the entropy colour map: off
     ("inside_uncertainty.png", "uncertainty", (), 2, {"band_only": False, "overlays": ()}),
     ("inside_band.png", "uncertainty", (), 1, {"band_only": True, "overlays": ()}),
+    # "_panel": the side-panel box scrolled into view; probe_voxel "auto": probe_target()
+    ("inside_probe.png", "cubes", (), 3, {"probing": True, "probe_voxel": "auto",
+                                          "_panel": "probe_box"}),
+    ("inside_slice.png", "cubes", (), 2, {"slice_on": True, "slice_axis": "y",
+                                          "slice_index": 12, "_panel": "slice_box"}),
 ]
+INSIDE_OFF = {"probing": False, "probe_voxel": None, "slice_on": False}
+
+
+def probe_target(w, step: int) -> tuple[int, int, int]:
+    """A voxel worth probing: drawn and seen from the camera at ``step``, with the largest
+    rise of P since the first step."""
+    import numpy as np
+
+    from r2n2_viewer.probe import ray_voxel
+
+    steps = w.snapshot.steps
+    last, first = steps[step - 1].probabilities, steps[0].probabilities
+    shown = last >= w.state.threshold
+    eye = np.asarray(w.viewport.plotter.camera.position)
+    drawn = np.argwhere(shown)
+    rise = (last - first)[tuple(drawn.T)]
+    for v in drawn[np.argsort(-rise, kind="stable")]:
+        v = tuple(int(c) for c in v)
+        if ray_voxel(shown, eye, np.asarray(v) - eye) == v:
+            return v
+    raise SystemExit("no drawn voxel to probe")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,9 +119,17 @@ def main(argv: list[str] | None = None) -> int:
             app.quit()
             return
         name, mode, overlays, k, extra = shots[i]
+        extra = dict(extra)
+        panel_box = extra.pop("_panel", None)
+        if extra.get("probe_voxel") == "auto":
+            extra["probe_voxel"] = probe_target(w, state.n_steps if k < 0 else k)
         truth = {"truth"} if state.truth_available else set()
-        state.update(**{"mode": mode, "overlays": truth | set(overlays), **extra})
+        state.update(**{"mode": mode, "overlays": truth | set(overlays), **INSIDE_OFF,
+                        **extra})
         state.set_step(state.n_steps if k < 0 else k)
+        if panel_box:
+            QTimer.singleShot(300, lambda: w.panel.ensureWidgetVisible(
+                getattr(w.panel, panel_box), 0, 0))
         QTimer.singleShot(800, lambda: save(name))
         QTimer.singleShot(1200, lambda: step(i + 1))
 
