@@ -3,7 +3,9 @@
 Layout: ``assets/demo/<name>/view_01.png ... view_05.png`` (137x137 RGBA renderings in
 ShapeNetRendering's style), ``model.binvox`` (ground-truth 32^3 voxels, [x, y, z], y up)
 and ``info.json`` (category, synset, model id, why this object was chosen and, for a
-Sweet Home 3D piece, its name, creator, library and licence under ``source``).
+Sweet Home 3D piece, its name, creator, library and licence under ``source``; where
+known ``cameras``, each view's ``rendering_metadata.txt`` line, and ``grid``, where the
+voxel grid sits in the cameras' world frame: ``{"translate": [x, y, z], "scale": s}``).
 The viewer opens on the demo marked ``"featured": true``, else on a real piece (one with a
 ``source``) before a procedural object.
 """
@@ -17,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .models.camera import GridBox, parse_metadata_line
 from .models.voxels import read_binvox
 
 
@@ -30,6 +33,8 @@ class Demo:
     gain: float = 0.0  # IoU gain over the sequence measured when it was picked (info.json)
     source: dict | None = None  # a real piece's name, creator, library, licence (info.json)
     featured: bool = False  # info.json "featured": true: the one the viewer opens on
+    cameras: tuple[str, ...] | None = None  # per view, its metadata line (info.json)
+    grid: GridBox | None = None  # the voxel grid in the cameras' world frame
 
     def ground_truth(self) -> np.ndarray | None:
         """The ground-truth occupancy [x, y, z], or None when the demo has none."""
@@ -77,6 +82,7 @@ def list_demos(root: Path | None = None) -> list[Demo]:
                 gain=_recorded_gain(info),
                 source=info["source"] if isinstance(info.get("source"), dict) else None,
                 featured=info.get("featured") is True,
+                **_recorded_cameras(info, len(images), folder / "info.json"),
             )
         )
     return demos
@@ -101,6 +107,25 @@ def find_demo(name: str, demos: list[Demo] | None = None) -> Demo:
 def _recorded_gain(info: dict) -> float:
     curve = info.get("iou_by_views_at_selection") or []
     return float(curve[-1] - curve[0]) if len(curve) >= 2 else 0.0
+
+
+def _recorded_cameras(info: dict, n_views: int, path: Path) -> dict:
+    """``cameras`` and ``grid`` of an info.json when both are there and sound (else none,
+    with a warning naming the file when they are there but wrong)."""
+    if "cameras" not in info and "grid" not in info:
+        return {}
+    try:
+        lines = info["cameras"]
+        if not isinstance(lines, list) or len(lines) != n_views:
+            raise ValueError(f"one camera per view ({n_views}) expected")
+        cameras = tuple(" ".join(str(v) for v in parse_metadata_line(str(line)))
+                        for line in lines)
+        grid = info["grid"]
+        box = GridBox(tuple(grid["translate"]), grid["scale"])
+    except (KeyError, TypeError, ValueError) as exc:
+        warnings.warn(f"{path}: cameras ignored ({exc})", stacklevel=4)
+        return {}
+    return {"cameras": cameras, "grid": box}
 
 
 def featured_demo(demos: list[Demo]) -> Demo | None:
@@ -134,14 +159,19 @@ def pick_demos(
     import torch
 
     from .models.atomic import atomic_write_text
-    from .models.data.shapenet import build_index, dataset_categories, load_model_views
+    from .models.data.shapenet import (
+        build_index,
+        dataset_categories,
+        load_model_views,
+        model_files,
+    )
     from .models.net import R2N2
-    from .models.voxels import iou, write_binvox
+    from .models.voxels import decode_binvox, iou, write_binvox
     from .weights import load_model
 
     data_root = Path(data_root)
     out_root = out_root or demo_root()
-    net, meta = load_model(weights, "cpu")
+    net, model_meta = load_model(weights, "cpu")
     names = dataset_categories(data_root)
     tags: dict[str, dict] = {}
     sources: dict[str, dict] = {}  # Sweet Home 3D pieces: who made them, under what licence
@@ -184,16 +214,23 @@ def pick_demos(
         for t, v in enumerate(order):
             shutil.copyfile(rec.rendering_dir / rec.views[v], folder / f"view_{t + 1:02d}.png")
         write_binvox(folder / "model.binvox", gt)
+        header = decode_binvox(rec.voxel_path.read_bytes())
+        files = model_files(rec.rendering_dir.parent)
+        by_name = dict(zip((p.name for p in files.views), files.cameras, strict=True))
+        cams = [by_name.get(rec.views[v]) for v in order]
         info = {
             "category": cat,
             "synset": rec.synset,
             "model_id": rec.model_id,
             "split": "test",
             "source_views": [rec.views[v] for v in order],
+            **({"cameras": [" ".join(str(x) for x in c) for c in cams],  # type: ignore[union-attr]
+                "grid": {"translate": [float(v) for v in header.translate],
+                         "scale": float(header.scale)}} if all(cams) else {}),
             "variant": tags.get(rec.model_id, {}),
             "iou_by_views_at_selection": [round(c, 4) for c in curve],
             "threshold": threshold,
-            "model": str(meta.get("name") or meta.get("preset") or weights),
+            "model": str(model_meta.get("name") or model_meta.get("preset") or weights),
             "why": f"largest IoU gain among {candidates} test models x {orderings} view orders "
             f"of this category: {curve[0]:.2f} -> {curve[-1]:.2f} over {views} views"
             + ("" if score[0] else " (not rising at every step)")

@@ -1,17 +1,7 @@
-"""The ShapeNetRendering camera and an off-screen PyVista renderer.
+"""An off-screen PyVista renderer of ShapeNetRendering views.
 
-Camera convention (what a ``rendering_metadata.txt`` line written here describes):
-``azimuth elevation in_plane distance_ratio fov``, angles in degrees.
-
-- The camera looks at the origin (the centre of the object's bounding box) with up = +y.
-- Its position is ``D * (cos(el) cos(az), sin(el), -cos(el) sin(az))`` with
-  ``D = distance_ratio * MAX_DISTANCE`` (1.75): azimuth 0 views the object from +x,
-  azimuth 90 from -z; azimuth grows counter-clockwise seen from above (+y).
-  Elevation is the angle above the x-z plane. The in-plane rotation is always 0.
-- ``fov`` is the full field of view in degrees (vertical = horizontal; square images),
-  a pinhole camera. We render with 49.13° (Blender's default 35 mm lens on a 32 mm
-  sensor, the lens of the official renders) and record exactly that value.
-- Objects face +z, so azimuth 90 sees their back and 270 their front.
+The camera (what a ``rendering_metadata.txt`` line describes) is :mod:`models.camera`'s;
+its names are re-exported here for the generator and the Sweet Home 3D importer.
 """
 
 from __future__ import annotations
@@ -21,62 +11,15 @@ import sys
 
 import numpy as np
 
+from ..camera import (  # noqa: F401 - the one camera model, re-exported
+    FOV_DEG,
+    MAX_DISTANCE,
+    camera_pose,
+    format_metadata_line,
+    parse_metadata_line,
+    project_points,
+)
 from ..config import RENDER_SIZE
-
-MAX_DISTANCE = 1.75
-FOV_DEG = float(np.degrees(2 * np.arctan(16.0 / 35.0)))  # 49.134...
-
-
-def camera_pose(
-    azimuth: float, elevation: float, distance_ratio: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(position, focal point, view up) of the camera a metadata line describes."""
-    az, el = np.radians(azimuth), np.radians(elevation)
-    dist = distance_ratio * MAX_DISTANCE
-    pos = dist * np.array([np.cos(el) * np.cos(az), np.sin(el), -np.cos(el) * np.sin(az)])
-    return pos, np.zeros(3), np.array([0.0, 1.0, 0.0])
-
-
-def parse_metadata_line(line: str | list[float] | np.ndarray) -> tuple[float, ...]:
-    """The five numbers of one ``rendering_metadata.txt`` line."""
-    vals = [float(v) for v in line.split()] if isinstance(line, str) else [float(v) for v in line]
-    if len(vals) != 5:
-        raise ValueError(f"a metadata line has 5 numbers, got {len(vals)}")
-    return tuple(vals)
-
-
-def format_metadata_line(azimuth: float, elevation: float, distance_ratio: float,
-                         fov: float = FOV_DEG) -> str:
-    """One metadata line; values are rounded here and rendered exactly as written."""
-    return f"{azimuth:.4f} {elevation:.4f} 0 {distance_ratio:.5f} {fov:.4f}"
-
-
-def project_points(
-    points: np.ndarray, metadata_line: str | list[float], image_size: int = RENDER_SIZE
-) -> np.ndarray:
-    """Project world points (P, 3) to continuous pixel coordinates (P, 2) = (column, row).
-
-    Pixel (row i, column j) of the rendered image covers ``[j, j + 1) x [i, i + 1)``; row 0
-    is the top. Points behind the camera get NaN.
-    """
-    az, el, _inplane, ratio, fov = parse_metadata_line(metadata_line)
-    pos, focal, up = camera_pose(az, el, ratio)
-    f = focal - pos
-    f /= np.linalg.norm(f)
-    right = np.cross(f, up)
-    right /= np.linalg.norm(right)
-    true_up = np.cross(right, f)
-    d = np.asarray(points, float) - pos
-    zc = d @ f
-    scale = 1.0 / np.tan(np.radians(fov) / 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x = (d @ right) * scale / zc
-        y = (d @ true_up) * scale / zc
-    col = (x + 1) / 2 * image_size
-    row = (1 - y) / 2 * image_size
-    out = np.stack([col, row], axis=1)
-    out[zc <= 0] = np.nan
-    return out
 
 
 def prefer_egl_without_display() -> None:
