@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-MODES = ("cubes", "smooth", "points", "uncertainty", "errors")
+MODES = ("cubes", "smooth", "points", "uncertainty", "errors", "seen")
 NEEDS_TRUTH = ("errors",)  # modes drawn as plain cubes while no ground truth is known
 
 PROBABILITY_CMAP = "viridis"
@@ -18,6 +18,9 @@ GATES_CMAP = "magma_r"
 # errors mode: correct, false positive, false negative (RGB 0..255)
 ERROR_RGB = ((200, 200, 205), (240, 120, 20), (40, 110, 230))
 ERROR_LABELS = ("correct", "false positive", "false negative")
+# seen mode: seen by a view so far, inferred (never seen)
+SEEN_RGB = ((245, 185, 30), (125, 95, 205))
+SEEN_LABELS = ("seen", "inferred")
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,8 @@ SCALES = {
     "band": ColourScale("entropy (bits)", ENTROPY_CMAP),
     "errors": ColourScale("vs. truth", categories=tuple(zip(ERROR_LABELS, ERROR_RGB,
                                                            strict=True))),
+    "seen": ColourScale("by views so far", categories=tuple(zip(SEEN_LABELS, SEEN_RGB,
+                                                               strict=True))),
     "changed": ColourScale("since last step", categories=(
         ("kept", (200, 200, 205)), ("appeared", (40, 170, 90)),
         ("disappeared", (220, 60, 60)))),

@@ -33,6 +33,7 @@ LAYER_STYLE: dict[str, dict[str, Any]] = {
     "uncertainty": dict(scalars="rgb", rgb=True, lighting=False),
     "band": dict(scalars="rgb", rgb=True, lighting=False),
     "errors": dict(scalars="rgb", rgb=True, lighting=False),
+    "seen": dict(scalars="rgb", rgb=True, lighting=False),
     "ghosts": dict(color=tuple(c / 255 for c in sc.DISAPPEARED_RGB), opacity=GHOST_OPACITY,
                    ambient=0.4),
     # one opaque glyph per recurrent cell, its size and colour the write strength
@@ -122,6 +123,40 @@ def set_default_camera(plotter: Any) -> None:
     plotter.camera.zoom(0.92)
 
 
+def set_camera(plotter: Any, camera: Any, fit: bool = False) -> None:
+    """Put ``plotter``'s camera at ``camera`` (a :class:`~r2n2_viewer.models.camera.
+    IndexCamera`): exactly there, or with ``fit`` moved along its line of sight until the
+    whole grid fills the view (the presets)."""
+    cam = plotter.camera
+    cam.position = camera.position
+    cam.focal_point = camera.focal_point
+    cam.up = camera.up
+    cam.view_angle = camera.view_angle
+    if fit:
+        plotter.reset_camera(bounds=sc.GRID_BOUNDS)
+        cam.zoom(0.92)
+    plotter.renderer.ResetCameraClippingRange()
+
+
+def camera_for(name: str, cameras: Sequence[Any] = ()) -> tuple[Any, bool] | None:
+    """(index-frame camera, fit) of a camera choice: ``default`` (None), a preset of
+    :mod:`r2n2_viewer.cameras`, or ``view:K``, view K's known camera in ``cameras``
+    (ValueError when view K has none)."""
+    from .cameras import check_camera, preset_camera
+
+    name = check_camera(name)
+    if name == "default":
+        return None
+    if name.startswith("view:"):
+        k = int(name[5:])
+        cam = cameras[k - 1] if k <= len(cameras) else None
+        if cam is None:
+            raise ValueError(f"view {k} has no known camera (only a demo's views and a "
+                             "dataset model's renderings have one)")
+        return cam.index_camera(), False
+    return preset_camera(name), True
+
+
 def parse_size(text: str) -> tuple[int, int]:
     """'800x600' -> (800, 600)."""
     try:
@@ -144,12 +179,14 @@ def render_scenes(
     gif_ms: int = 700,
     band_only: bool = False,
     colour_bar: bool = True,
+    camera: Any = None,
 ) -> list[Path]:
     """Render each scene off-screen to ``step_NN.png`` and all of them to
     ``refinement.gif`` in ``out_dir``; returns the written paths.
 
     ``mode`` "errors" needs scenes built with a ground truth (else ValueError);
-    ``band_only`` draws only the uncertain band in the "uncertainty" mode."""
+    ``band_only`` draws only the uncertain band in the "uncertainty" mode; ``camera``:
+    ``(IndexCamera, fit)`` from :func:`camera_for` (None: the default viewpoint)."""
     from PIL import Image
 
     from .models.atomic import atomic_write_bytes
@@ -167,7 +204,10 @@ def render_scenes(
     truth_mesh = sc.ground_truth_mesh(truth) if truth is not None else None
     if colour_bar:
         add_colour_bars(plotter, names)
-    set_default_camera(plotter)
+    if camera is None:
+        set_default_camera(plotter)
+    else:
+        set_camera(plotter, *camera)
     written, frames = [], []
     try:
         for scene in scenes:
@@ -186,6 +226,9 @@ def render_scenes(
                 if names[0] == "band":
                     lo, hi = scene.band_range
                     label += f"  \u00b7  {scene.n_band} voxels with {lo:g} < P < {hi:g}"
+            if names[0] == "seen":
+                label += (f"\n{scene.n_seen} seen, {scene.n_inferred} inferred "
+                          f"({scene.seen_views} view(s) with a known camera)")
             text = plotter.add_text(label, position="upper_left", font_size=11, color="#333333")
             plotter.render()
             img = plotter.screenshot(None, return_img=True)
@@ -230,14 +273,19 @@ def render_images(
     segment: str = "auto",
     truth: str | os.PathLike | np.ndarray | None = None,
     band: tuple[float, float] | None = None,
+    camera: str = "default",
 ) -> list[Path]:
     """Reconstruct from ``images`` one view at a time and render every step.
 
     ``segment``: how photos are separated from their background (``images.SEGMENT_MODES``).
     ``truth`` (a 32^3 grid or a .binvox file) adds IoU and enables the "errors" mode;
     ``band`` in the "uncertainty" mode draws only the voxels with low < P < high.
+    The cameras of the views are looked up beside the images
+    (:func:`~r2n2_viewer.cameras.view_cameras`): the "seen" mode needs at least one, and
+    ``camera`` ``view:K`` view K's (else ValueError); the presets need none.
     """
     from .analysis import DEFAULT_BAND, check_band
+    from .cameras import view_cameras
     from .images import load_view
     from .session import ReconstructionSession
 
@@ -248,6 +296,11 @@ def render_images(
     gt = load_truth(truth) if truth is not None else None
     if mode == "errors" and gt is None:
         raise ValueError("the errors mode needs a ground truth (--truth FILE.binvox)")
+    cameras = view_cameras(list(images))
+    if mode == "seen" and not any(cameras):
+        raise ValueError("the seen mode needs views whose camera is known: a demo's views "
+                         "or the renderings of a ShapeNet-format model")
+    view_camera = camera_for(camera, cameras)
     views = [load_view(p, segment=segment) for p in images]
     session = ReconstructionSession(weights, device=device)
     scenes, prev = [], None
@@ -255,10 +308,10 @@ def render_images(
         step = session.add_view(view, Path(path).name)
         scenes.append(sc.build_step_scene(step.probabilities, prev, step.update_gate,
                                           threshold, step.index, step.ms, gt,
-                                          band or DEFAULT_BAND))
+                                          band or DEFAULT_BAND, cameras[:step.index]))
         prev = step.probabilities
     return render_scenes(scenes, out_dir, mode=mode, changes=changes, size=size,
-                         band_only=band is not None)
+                         band_only=band is not None, camera=view_camera)
 
 
 def load_truth(truth: str | os.PathLike | np.ndarray) -> np.ndarray:

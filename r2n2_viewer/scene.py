@@ -9,13 +9,19 @@ so changing the shown step only swaps prepared meshes.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyvista as pv
 
 from . import analysis, geometry
-from .layers import ENTROPY_CMAP, ERROR_RGB, PROBABILITY_CMAP
+from .layers import ENTROPY_CMAP, ERROR_RGB, PROBABILITY_CMAP, SEEN_RGB
+
+if TYPE_CHECKING:
+    from .cameras import ViewCamera
+    from .visibility import SeenSplit
 
 GRID = 32
 CENTER = (GRID - 1) / 2.0  # world centre of the voxel grid
@@ -193,6 +199,17 @@ def errors_mesh(errors: analysis.TruthErrors) -> pv.PolyData:
     return mesh
 
 
+def seen_mesh(split: SeenSplit) -> pv.PolyData:
+    """The occupied voxels as cubes: seen by a view so far in ``SEEN_RGB[0]``, inferred
+    (never seen) in ``SEEN_RGB[1]``; cell data ``seen`` (1/0) and ``rgb``."""
+    seen = split.seen.astype(np.uint8)
+    rgb = np.asarray(SEEN_RGB, np.uint8)[1 - seen]
+    mesh = voxel_surface(split.seen | split.inferred, {"seen": seen, "rgb": rgb})
+    if mesh.n_cells:
+        mesh.cell_data["rgb"] = shade(mesh, mesh.cell_data["rgb"])
+    return mesh
+
+
 def gate_glyphs(update_gate: np.ndarray, level: float = 0.0) -> pv.PolyData:
     """One cube per recurrent cell whose write strength is >= ``level``, centred in the
     block of voxels the cell writes to, its edge growing with the strength (0.15 of the
@@ -293,6 +310,11 @@ class StepScene:
     errors: pv.PolyData = None  # type: ignore[assignment]  # empty without ground truth
     n_false_positive: int | None = None  # None without ground truth
     n_false_negative: int | None = None
+    seen: pv.PolyData = None  # type: ignore[assignment]  # occupied: seen / inferred
+    n_seen: int = 0  # occupied voxels seen by one of the views so far
+    n_inferred: int = 0  # occupied voxels none of them saw
+    seen_views: int = 0  # views so far whose camera is known
+    seen_known: bool = False  # the split was made (else every voxel counts as inferred)
 
     def layer(self, name: str) -> pv.DataSet:
         return getattr(self, name)
@@ -307,9 +329,13 @@ def build_step_scene(
     ms: float = 0.0,
     ground_truth: np.ndarray | None = None,
     band: tuple[float, float] = analysis.DEFAULT_BAND,
+    cameras: Sequence[ViewCamera | None] | None = None,
 ) -> StepScene:
     """All meshes of one step (cubes, smooth, points, changes, gates, uncertainty, the
-    uncertain ``band``, errors against the truth) and its IoU."""
+    uncertain ``band``, errors against the truth, seen vs inferred) and its IoU.
+
+    ``cameras``: the known cameras of views 1..t (None where unknown) for the seen /
+    inferred split (ray casting, the slowest part: None leaves it to :func:`with_seen`)."""
     band = analysis.check_band(band)
     ch = changes(probabilities, previous, threshold)
     changed, ghosts = changes_meshes(ch)
@@ -324,6 +350,7 @@ def build_step_scene(
         errors = errors_mesh(err)
         n_fp, n_fn = int(err.false_positive.sum()), int(err.false_negative.sum())
     in_band = analysis.uncertain_band(probabilities, band)
+    split = _seen_split(probabilities, occ, cameras, threshold)
     return StepScene(
         index=index,
         threshold=threshold,
@@ -346,4 +373,31 @@ def build_step_scene(
         errors=errors,
         n_false_positive=n_fp,
         n_false_negative=n_fn,
+        seen=seen_mesh(split),
+        n_seen=int(split.seen.sum()),
+        n_inferred=int(split.inferred.sum()),
+        seen_views=split.views_used,
+        seen_known=cameras is not None,
     )
+
+
+def _seen_split(probabilities: np.ndarray, occ: np.ndarray,
+                cameras: Sequence[ViewCamera | None] | None, threshold: float) -> SeenSplit:
+    from .visibility import SeenSplit, seen_and_inferred
+
+    if cameras is not None and any(c is not None for c in cameras):
+        return seen_and_inferred(probabilities, cameras, threshold)
+    return SeenSplit(np.zeros_like(occ), occ, 0)
+
+
+def with_seen(scene: StepScene, probabilities: np.ndarray,
+              cameras: Sequence[ViewCamera | None]) -> StepScene:
+    """A copy of ``scene`` (built at its threshold from ``probabilities``) with the seen /
+    inferred split for ``cameras``, the known cameras of views 1..t."""
+    from dataclasses import replace
+
+    occ = geometry.occupancy(probabilities, scene.threshold)
+    split = _seen_split(probabilities, occ, cameras, scene.threshold)
+    return replace(scene, seen=seen_mesh(split), n_seen=int(split.seen.sum()),
+                   n_inferred=int(split.inferred.sum()), seen_views=split.views_used,
+                   seen_known=True)

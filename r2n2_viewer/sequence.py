@@ -49,6 +49,7 @@ class SequenceView:
     label: str
     settings: PrepSettings = field(default_factory=PrepSettings)
     suffix: str = ".png"  # the picture's file suffix inside the archive
+    camera: Any = None  # cameras.ViewCamera when the picture's camera is known
 
     def prepare(self, cancel_check: Callable[[], None] | None = None) -> PreparedView:
         """The network input and its making (:func:`~r2n2_viewer.images.prepare_photo`;

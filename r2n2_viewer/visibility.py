@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .cameras import ViewCamera
 from .geometry import check_threshold, grid
 from .models.camera import GridBox, pixel_rays
 from .models.config import RENDER_SIZE
@@ -26,12 +27,13 @@ SAMPLES = 1  # rays per pixel along each image axis: one through each pixel cent
 def first_hits(occupancy: np.ndarray, origin: np.ndarray, directions: np.ndarray) -> np.ndarray:
     """For rays ``origin + t * directions`` (t >= 0) in the index frame (voxel ``(i, j, k)``
     is the unit cube centred on ``(i, j, k)``), the flat (C order) index of the first
-    occupied voxel each ray enters, or -1 when it meets none. Returns int64 (N,)."""
+    occupied voxel each ray enters, or -1 when it meets none. ``origin``: one point (3,)
+    for all rays or one per ray (N, 3). Returns int64 (N,)."""
     occ = np.asarray(occupancy, dtype=bool)
     if occ.ndim != 3:
         raise ValueError(f"an occupancy grid is 3D, got shape {occ.shape}")
     d = np.asarray(directions, dtype=np.float64).reshape(-1, 3)
-    o = np.asarray(origin, dtype=np.float64).reshape(3) + 0.5  # voxel i spans [i, i + 1]
+    o = np.broadcast_to(np.asarray(origin, dtype=np.float64) + 0.5, d.shape)  # voxel i: [i, i+1]
     out = np.full(len(d), -1, dtype=np.int64)
     filled = np.argwhere(occ)
     if filled.size == 0:
@@ -50,7 +52,7 @@ def first_hits(occupancy: np.ndarray, origin: np.ndarray, directions: np.ndarray
     live = np.flatnonzero((t_in < t_out) & ~outside.any(axis=1))
     if live.size == 0:
         return out
-    d, inv, t_in = d[live], inv[live], t_in[live]
+    d, inv, t_in, o = d[live], inv[live], t_in[live], o[live]
     # the cell the ray enters: a tiny step inside the box decides ties
     p = o + d * (t_in + 1e-9 * np.maximum(1.0, t_out[live] - t_in))[:, None]
     cell = np.clip(np.floor(p).astype(np.int64), box_lo, box_hi - 1)
@@ -96,17 +98,25 @@ def visible_from(occupancy: np.ndarray, camera: str | Sequence[float], box: Grid
     return seen.reshape(occ.shape)
 
 
-def seen_voxels(occupancy: np.ndarray, cameras: Sequence[str | Sequence[float] | None],
-                box: GridBox, image_size: int = RENDER_SIZE,
-                samples: int = SAMPLES) -> np.ndarray:
+def seen_voxels(occupancy: np.ndarray, cameras: Sequence[ViewCamera | None],
+                image_size: int = RENDER_SIZE, samples: int = SAMPLES) -> np.ndarray:
     """The voxels of ``occupancy`` seen by at least one of ``cameras`` (views whose
-    camera is unknown, None, are skipped)."""
+    camera is unknown, None, are skipped); the rays of all views are traced together."""
     occ = np.asarray(occupancy, dtype=bool)
-    seen = np.zeros(occ.shape, dtype=bool)
+    origins, directions = [], []
     for camera in cameras:
         if camera is not None:
-            seen |= visible_from(occ, camera, box, image_size, samples)
-    return seen
+            box = camera.box
+            if box.resolution != occ.shape[0]:
+                box = GridBox(box.translate, box.scale, occ.shape[0])
+            origin, dirs = pixel_rays(camera.line, image_size, samples)
+            origins.append(np.broadcast_to(box.world_to_index(origin), dirs.shape))
+            directions.append(dirs)
+    seen = np.zeros(occ.size, dtype=bool)
+    if directions:
+        hits = first_hits(occ, np.concatenate(origins), np.concatenate(directions))
+        seen[hits[hits >= 0]] = True
+    return seen.reshape(occ.shape)
 
 
 @dataclass(frozen=True)
@@ -122,16 +132,16 @@ class SeenSplit:
         return {"seen": int(self.seen.sum()), "inferred": int(self.inferred.sum())}
 
 
-def seen_and_inferred(probabilities: object, cameras: Sequence[str | Sequence[float] | None],
-                      box: GridBox, threshold: float, truth: object | None = None,
+def seen_and_inferred(probabilities: object, cameras: Sequence[ViewCamera | None],
+                      threshold: float, truth: object | None = None,
                       image_size: int = RENDER_SIZE, samples: int = SAMPLES) -> SeenSplit:
     """Split the voxels with ``P >= threshold`` into seen and inferred for the views with
-    ``cameras`` (views 1..t of step t). Rays stop at the first voxel of the reconstruction
-    itself, or with ``truth`` (a grid) at the first voxel of the truth: a voxel is then seen
-    when it is also a visible voxel of the true object."""
+    ``cameras`` (views 1..t of step t; None: camera unknown). Rays stop at the first voxel
+    of the reconstruction itself, or with ``truth`` (a grid) at the first voxel of the
+    truth: a voxel is then seen when it is also a visible voxel of the true object."""
     occ = grid(probabilities) >= check_threshold(threshold)
     target = occ if truth is None else grid(truth).astype(bool)
     if target.shape != occ.shape:
         raise ValueError(f"the truth is {target.shape} but the reconstruction is {occ.shape}")
-    seen = seen_voxels(target, cameras, box, image_size, samples) & occ
+    seen = seen_voxels(target, cameras, image_size, samples) & occ
     return SeenSplit(seen, occ & ~seen, sum(c is not None for c in cameras))

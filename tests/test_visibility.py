@@ -5,17 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from r2n2_viewer.cameras import ViewCamera
 from r2n2_viewer.models.camera import GridBox
 from r2n2_viewer.visibility import first_hits, seen_and_inferred, seen_voxels, visible_from
 
 BOX = GridBox.centred(1.0)  # voxel (i, j, k) spans -0.5 + [i, i + 1] / 32
 # far cameras with a narrow field of view on the grid's axes (elevation 0)
-FRONT = "270 0 0 20 2.2"  # from +z
-BACK = "90 0 0 20 2.2"  # from -z
-RIGHT = "0 0 0 20 2.2"  # from +x
-LEFT = "180 0 0 20 2.2"  # from -x
-TOP = "0 89.999 0 20 2.2"  # from +y (up is undefined straight above)
-BOTTOM = "0 -89.999 0 20 2.2"
+FRONT = ViewCamera("270 0 0 20 2.2", BOX)  # from +z
+BACK = ViewCamera("90 0 0 20 2.2", BOX)  # from -z
+RIGHT = ViewCamera("0 0 0 20 2.2", BOX)  # from +x
+LEFT = ViewCamera("180 0 0 20 2.2", BOX)  # from -x
+TOP = ViewCamera("0 89.999 0 20 2.2", BOX)  # from +y (up is undefined straight above)
+BOTTOM = ViewCamera("0 -89.999 0 20 2.2", BOX)
 
 
 def grid_with(*boxes: tuple[slice, slice, slice]) -> np.ndarray:
@@ -30,7 +31,7 @@ FRONT_BOX = (slice(8, 24), slice(8, 24), slice(20, 22))
 
 def test_a_box_hidden_behind_a_box_is_never_seen():
     occ = grid_with(FRONT_BOX, (slice(12, 20), slice(12, 20), slice(4, 6)))
-    seen = visible_from(occ, FRONT, BOX)
+    seen = visible_from(occ, FRONT.line, BOX)
     expected = np.zeros_like(occ)
     expected[8:24, 8:24, 21] = True  # only the front face of the front box
     np.testing.assert_array_equal(seen, expected)
@@ -38,7 +39,7 @@ def test_a_box_hidden_behind_a_box_is_never_seen():
 
 def test_the_part_sticking_out_behind_is_seen():
     occ = grid_with(FRONT_BOX, (slice(4, 12), slice(12, 20), slice(4, 6)))
-    seen = visible_from(occ, FRONT, BOX)
+    seen = visible_from(occ, FRONT.line, BOX)
     expected = np.zeros_like(occ)
     expected[8:24, 8:24, 21] = True
     expected[4:8, 12:20, 5] = True  # the front face of the back box left of the shadow
@@ -48,7 +49,7 @@ def test_the_part_sticking_out_behind_is_seen():
 def test_six_views_see_the_shell_of_a_solid_cube_and_never_its_inside():
     occ = grid_with((slice(11, 21),) * 3)
     split = seen_and_inferred(occ.astype(np.float32), [FRONT, BACK, LEFT, RIGHT, TOP, BOTTOM],
-                              BOX, threshold=0.5)
+                              threshold=0.5)
     inside = np.zeros_like(occ)
     inside[12:20, 12:20, 12:20] = True
     np.testing.assert_array_equal(split.inferred, inside)
@@ -59,10 +60,10 @@ def test_six_views_see_the_shell_of_a_solid_cube_and_never_its_inside():
 
 def test_views_without_a_camera_are_skipped():
     occ = grid_with(FRONT_BOX)
-    split = seen_and_inferred(occ * 0.9, [None, FRONT, None], BOX, threshold=0.5)
+    split = seen_and_inferred(occ * 0.9, [None, FRONT, None], threshold=0.5)
     assert split.views_used == 1
     assert split.counts == {"seen": 256, "inferred": 256}
-    assert seen_voxels(occ, [None], BOX).sum() == 0
+    assert seen_voxels(occ, [None]).sum() == 0
 
 
 def test_rays_stop_at_the_truth_when_given():
@@ -70,9 +71,9 @@ def test_rays_stop_at_the_truth_when_given():
     predicted voxel on it is."""
     truth = grid_with(FRONT_BOX)
     pred = grid_with(FRONT_BOX, (slice(8, 24), slice(8, 24), slice(26, 27)))  # a slab in front
-    own = seen_and_inferred(pred.astype(float), [FRONT], BOX, 0.5)
+    own = seen_and_inferred(pred.astype(float), [FRONT], 0.5)
     assert own.seen[:, :, 26].sum() == 256 and own.seen[:, :, 21].sum() == 0
-    vs_truth = seen_and_inferred(pred.astype(float), [FRONT], BOX, 0.5, truth=truth)
+    vs_truth = seen_and_inferred(pred.astype(float), [FRONT], 0.5, truth=truth)
     assert vs_truth.seen[:, :, 21].sum() == 256 and vs_truth.seen[:, :, 26].sum() == 0
 
 

@@ -14,6 +14,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import QMainWindow, QMenu
 
+from ..cameras import PRESET_LABELS, PRESETS
 from .state import MODE_LABELS, MODES
 
 Shortcut = str | QKeySequence.StandardKey | None
@@ -50,6 +51,11 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("&File", "new", "&New (remove all views)", QKeySequence.StandardKey.New),
     ActionSpec("&File", "quit", "&Quit", QKeySequence.StandardKey.Quit),
     ActionSpec("&View", "reset_camera", "&Reset camera", "Ctrl+R"),
+    *(ActionSpec("&View", f"camera:{c}", f"Camera: {PRESET_LABELS[c]}", f"Alt+{k + 1}")
+      for k, c in enumerate(PRESETS)),
+    ActionSpec("&View", "look_from_step_view", "&Look from this step's view", "Alt+0"),
+    ActionSpec("&View", "look_from_view", "Look from &view", submenu=True),
+    ActionSpec("&View", SEPARATOR),
     *(ActionSpec("&View", f"mode:{m}", MODE_LABELS[m], f"Ctrl+{k + 1}")
       for k, m in enumerate(MODES)),
     ActionSpec("&View", "reset_view_settings", "Reset &view settings"),

@@ -100,8 +100,11 @@ class Inputs:
 
     def _send_paths(self, paths: list[str | os.PathLike]) -> None:
         w = self.window
+        from ..cameras import view_cameras
+
         sources = []
-        for p in paths:
+        cameras = view_cameras(paths)
+        for p, camera in zip(paths, cameras, strict=True):
             path = Path(p)
             if path.is_dir():
                 w.errors.show("Cannot add image",
@@ -109,7 +112,7 @@ class Inputs:
             elif not path.exists():
                 w.errors.show("Cannot add image", f"{path}: no such file")
             else:
-                sources.append(ImageSource(str(path), path.name))
+                sources.append(ImageSource(str(path), path.name, camera=camera))
         if sources:
             w.settings.setValue("last_image_dir", str(Path(sources[-1].source).parent))
             w.state.update(follow=True)

@@ -17,6 +17,7 @@ from PyQt6.QtCore import QSettings, QTimer
 from PyQt6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
 
+from ..cameras import PRESETS
 from . import settings as view_settings
 from .actions import build_actions
 from .busy import BusyArea
@@ -64,6 +65,7 @@ class MainWindow(QMainWindow):
         self.actions = build_actions(self, self._handlers())
         notice = view_settings.restore(self.state, self.settings)
         self.worker.jobs.threshold = self.state.threshold
+        self.worker.jobs.seen = self.state.mode == "seen"
         if notice:
             self.statusBar().showMessage(notice, 30000)
         geometry = self.settings.value("geometry")
@@ -135,6 +137,9 @@ class MainWindow(QMainWindow):
             "open_sequence": self.sequences.open_dialog,
             "new": self.clear_views, "quit": self.close,
             "reset_camera": s.reset_camera, "reset_view_settings": s.reset_view_settings,
+            **{f"camera:{c}": lambda c=c: s.reset_camera(c) for c in PRESETS},
+            "look_from_step_view": lambda: self.look_from_view(s.step),
+            "look_from_view": self.fill_look_menu,
             **{f"mode:{m}": lambda m=m: s.update(mode=m) for m in MODES},
             "play": self.stepbar.toggle_play, "next_step": lambda: s.set_step(s.step + 1),
             "previous_step": lambda: s.set_step(s.step - 1), "cancel": self.worker.cancel,
@@ -148,7 +153,7 @@ class MainWindow(QMainWindow):
         jobs.modelLoaded.connect(self._on_model_loaded)
         self.worker.idle.connect(self._on_idle)
         self.state.changed.connect(self._on_state)
-        self.state.cameraRequested.connect(lambda _: self.viewport.reset_camera())
+        self.state.cameraRequested.connect(self._apply_camera)
         self.strip.filesDropped.connect(self.inputs.add_urls)
         self.strip.moveRequested.connect(self.worker.move_view)
         self.strip.removeRequested.connect(self.worker.remove_view)
@@ -226,6 +231,48 @@ class MainWindow(QMainWindow):
         else:
             s.update(probe_voxel=voxel)
 
+    def view_cameras(self) -> list[Any]:
+        """The known camera of each view (None where unknown)."""
+        snap = self.snapshot
+        return [getattr(r, "camera", None) for r in snap.records] if snap else []
+
+    def look_from_view(self, k: int) -> bool:
+        """Move the 3D view's camera to view ``k``'s (1-based) when it is known; False
+        (with a note in the status bar) when it is not."""
+        cams = self.view_cameras()
+        if not 1 <= k <= len(cams) or cams[k - 1] is None:
+            self.statusBar().showMessage(
+                f"View {k} has no known camera: only a demo's views and a dataset model's "
+                "renderings have one", 10000)
+            return False
+        self.state.reset_camera(f"view:{k}")
+        return True
+
+    def fill_look_menu(self, menu: Any) -> None:
+        menu.clear()
+        cams = self.view_cameras()
+        labels = self.snapshot.labels if self.snapshot else []
+        if not any(cams):
+            menu.addAction("(no view with a known camera)").setEnabled(False)
+        for k, cam in enumerate(cams, 1):
+            if cam is not None:
+                label = labels[k - 1] if k <= len(labels) else ""
+                act = menu.addAction(f"View {k}  {label}".rstrip())
+                act.triggered.connect(lambda _=False, k=k: self.look_from_view(k))
+
+    def _apply_camera(self, name: str) -> None:
+        from .. import render as rd
+
+        try:
+            chosen = rd.camera_for(name, self.view_cameras())
+        except ValueError as exc:
+            self.statusBar().showMessage(str(exc), 10000)
+            return
+        if chosen is None:
+            self.viewport.reset_camera()
+        else:
+            self.viewport.set_camera(*chosen)
+
     def clear_views(self) -> None:
         self.inputs.start_new_sequence()
 
@@ -300,6 +347,8 @@ class MainWindow(QMainWindow):
             self.band_timer.start()
         if "probing" in changed:
             self.viewport.probing = self.state.probing
+        if "mode" in changed:  # the seen split is made only while it is shown
+            self.worker.set_seen(self.state.mode == "seen")
         if changed & {"step", "n_steps", "mode", "overlays", "truth_available", "band_only",
                       "probe_voxel", "slice_on", "slice_axis", "slice_index"}:
             self._show()

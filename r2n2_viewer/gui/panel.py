@@ -23,6 +23,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from ..cameras import PRESET_LABELS, PRESETS
 from .inside import ProbeBox, SliceBox
 from .plot import PLOT_SIZE, IoUPlot
 from .state import (
@@ -46,6 +47,8 @@ TOOLTIPS = {
              "4\u00b3 grid, bigger and darker = stronger update",
     "truth": "Translucent blue: the true voxels (demos and dataset models)",
     "threshold": "A voxel is occupied when P(occupied) \u2265 threshold",
+    "look": "Put the camera where the camera of a view was (known for a demo's views and a "
+            "dataset model's renderings): the reconstruction then covers that picture",
     "band_only": "Uncertainty mode: show only the voxels whose P lies inside the band "
                  "(the network is unsure whether they are filled)",
 }
@@ -62,6 +65,10 @@ def legend_html(layers: list[str]) -> str:
         parts.append("vs. ground truth: <span style='color:#aaa'>\u25a0</span> correct, "
                      "<span style='color:#f07814'>\u25a0</span> false positive, "
                      "<span style='color:#286ee6'>\u25a0</span> false negative")
+    elif "seen" in layers:
+        parts.append("by the views so far: <span style='color:#d29b00'>\u25a0</span> seen "
+                     "(first hit of a pixel ray), <span style='color:#7d5fcd'>\u25a0</span> "
+                     "inferred (never seen)")
     elif "uncertainty" in layers or "band" in layers:
         parts.append("colour = entropy of P: <span style='color:#3b4cc0'>sure</span> "
                      "\u2192 <span style='color:#b40426'>coin flip (1 bit)</span>")
@@ -83,6 +90,7 @@ class SidePanel(QScrollArea):
         super().__init__(parent)
         self.state = state
         self.snapshot: Snapshot | None = None
+        self._look_items: list[int] | None = None
         self.device_name = ""
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
@@ -162,10 +170,57 @@ class SidePanel(QScrollArea):
         self.legend.setStyleSheet("color: #555; font-size: 11px;")
         self.legend.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         d.addWidget(self.legend)
+        d.addWidget(self._camera_row(box))
+        return box
+
+    def _camera_row(self, box: QWidget) -> QWidget:
+        """Reset, the presets, and "look from view k" (views with a known camera)."""
+        row_widget = QWidget(box)
+        rows = QVBoxLayout(row_widget)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.setSpacing(2)
+        top = QHBoxLayout()
         reset = QPushButton("Reset camera", box)
         reset.clicked.connect(lambda: self.state.reset_camera())
-        d.addWidget(reset)
-        return box
+        top.addWidget(reset)
+        self.look_box = QComboBox(box)
+        self.look_box.setToolTip(TOOLTIPS["look"])
+        self.look_box.activated.connect(self._look)
+        top.addWidget(self.look_box, 1)
+        rows.addLayout(top)
+        presets = QHBoxLayout()
+        self.camera_buttons: dict[str, QPushButton] = {}
+        for name in PRESETS:
+            button = QPushButton(PRESET_LABELS[name], box)
+            button.setToolTip(f"Camera: {PRESET_LABELS[name].lower()} view of the grid")
+            button.clicked.connect(lambda _=False, n=name: self.state.reset_camera(n))
+            self.camera_buttons[name] = button
+            presets.addWidget(button)
+        rows.addLayout(presets)
+        self._fill_look_box()
+        return row_widget
+
+    def _fill_look_box(self) -> None:
+        """The views whose camera is known, to look from."""
+        snap = self.snapshot
+        cams = [getattr(r, "camera", None) for r in snap.records] if snap else []
+        items = [k for k, cam in enumerate(cams, 1) if cam is not None]
+        if items == self._look_items:
+            return
+        self._look_items = items
+        self.look_box.blockSignals(True)
+        self.look_box.clear()
+        self.look_box.addItem("Look from view…" if items else "No view camera known")
+        for k in items:
+            self.look_box.addItem(f"View {k}", k)
+        self.look_box.setEnabled(bool(items))
+        self.look_box.blockSignals(False)
+
+    def _look(self, index: int) -> None:
+        k = self.look_box.itemData(index)
+        self.look_box.setCurrentIndex(0)
+        if k is not None:
+            self.state.reset_camera(f"view:{k}")
 
     def _threshold_box(self, parent: QWidget) -> QGroupBox:
         box = QGroupBox("Threshold", parent)
@@ -210,6 +265,7 @@ class SidePanel(QScrollArea):
                                      != list(map(id, snapshot.steps))):
             self.probe_box.set_steps(snapshot.steps)
             self.slice_box.set_steps(snapshot.steps)
+        self._fill_look_box()
         self._refresh()
 
     def set_device(self, name: str) -> None:
@@ -272,6 +328,12 @@ class SidePanel(QScrollArea):
             lines.append(f"<span style='color:#d06010'>{scene.n_false_positive} false "
                          f"positive</span>, <span style='color:#286ee6'>"
                          f"{scene.n_false_negative} false negative</span>")
+        if s.mode == "seen" and not scene.seen_known:
+            lines.append("seen vs. inferred: casting the views' rays\u2026")
+        elif scene.seen_known:
+            lines.append(f"<span style='color:#b08000'>{scene.n_seen} seen</span>, "
+                         f"<span style='color:#7d5fcd'>{scene.n_inferred} inferred</span> "
+                         f"({scene.seen_views} of {scene.index} views with a known camera)")
         lines.append(f"mean entropy {scene.mean_entropy:.3f} bits; {scene.n_band} voxels "
                      f"with {scene.band_range[0]:.2f} &lt; P &lt; {scene.band_range[1]:.2f}")
         return "<br>".join(lines)

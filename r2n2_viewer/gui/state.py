@@ -18,19 +18,21 @@ from typing import Any
 from PyQt6.QtCore import QObject, pyqtSignal
 
 from ..analysis import DEFAULT_BAND, check_band
+from ..cameras import PRESETS, check_camera
 from ..layers import MODES, layers_for
 from ..probe import check_voxel
 from ..slices import check_slice
 
 MODE_LABELS = {"cubes": "Cubes", "smooth": "Smooth surface", "points": "Probability points",
-               "uncertainty": "Uncertainty (entropy)", "errors": "Errors vs. ground truth"}
+               "uncertainty": "Uncertainty (entropy)", "errors": "Errors vs. ground truth",
+               "seen": "Seen vs. inferred"}
 OVERLAYS = ("changes", "gates", "truth")
 OVERLAY_LABELS = {
     "changes": "What changed since the previous step",
     "gates": "Update gates (one cube per 4\u00b3 cell)",
     "truth": "Ground truth",
 }
-CAMERAS = ("default",)
+CAMERAS = ("default", *PRESETS)  # and "view:K": look from view K (its known camera)
 DEFAULT_THRESHOLD = 0.4
 THRESHOLD_MIN, THRESHOLD_MAX = 0.05, 0.95
 
@@ -128,9 +130,7 @@ class ViewState(QObject):
         if name == "threshold":
             return check_threshold(value)
         if name == "camera":
-            if value not in CAMERAS:
-                raise ValueError(f"unknown camera preset {value!r} ({', '.join(CAMERAS)})")
-            return value
+            return check_camera(value)
         if name == "probe_voxel":
             return None if value is None else check_voxel(value)
         if name in ("slice_axis", "slice_index"):
@@ -161,6 +161,8 @@ class ViewState(QObject):
         self.update(overlays=overlays)
 
     def reset_camera(self, preset: str = "default") -> None:
+        """Move the camera to ``preset`` now: ``default``, a preset of ``CAMERAS`` or
+        ``view:K`` (view K's camera). Scrubbing steps keeps it."""
         self.update(camera=preset)
         self.cameraRequested.emit(self.camera)
 

@@ -78,6 +78,7 @@ class Viewport(QWidget):
         self._probe_actor: Any = None
         self._probe_drawn: tuple[int, int, int] | None = None
         self._probe_wanted: tuple[int, int, int] | None = None
+        self._camera: tuple[Any, bool] | None = None  # set_camera() before the start
 
     # --- start-up -------------------------------------------------------------------
     @property
@@ -119,6 +120,8 @@ class Viewport(QWidget):
         self.plotter.add_axes(interactive=False, line_width=2, labels_off=False)
         rd.add_layer(self.plotter, sc.grid_outline(), "outline")
         self.reset_camera(render=False)
+        if self._camera is not None:
+            self.set_camera(*self._camera, render=False)
         self.set_truth(self._truth)
         self.set_message(self._message_text)
         self.set_slice(*self._slice_wanted)
@@ -323,6 +326,7 @@ class Viewport(QWidget):
         self.plotter.render()
 
     def reset_camera(self, render: bool = True) -> None:
+        self._camera = None
         if not self.started:
             return
         from .. import render as rd
@@ -330,6 +334,27 @@ class Viewport(QWidget):
         rd.set_default_camera(self.plotter)
         if render:
             self.plotter.render()
+
+    def set_camera(self, camera: Any, fit: bool = False, render: bool = True) -> None:
+        """Put the camera at ``camera`` (an index-frame
+        :class:`~r2n2_viewer.models.camera.IndexCamera`; ``fit``: back off along its line
+        of sight to show the whole grid). It stays there while steps change."""
+        self._camera = (camera, fit)
+        if not self.started:
+            return
+        from .. import render as rd
+
+        rd.set_camera(self.plotter, camera, fit)
+        if render:
+            self.plotter.render()
+
+    @property
+    def camera_pose(self) -> tuple[tuple[float, ...], ...] | None:
+        """(position, focal point, view up, view angle) of the 3D view's camera."""
+        if not self.started:
+            return None
+        c = self.plotter.camera
+        return (tuple(c.position), tuple(c.focal_point), tuple(c.up), (c.view_angle,))
 
     def screenshot(self) -> np.ndarray:
         """The current frame as an (H, W, 3) uint8 array."""

@@ -63,6 +63,7 @@ class ImageSource:
     source: Any
     label: str
     settings: Any = None  # images.PrepSettings
+    camera: Any = None  # cameras.ViewCamera when known (demos, dataset renderings)
 
 
 class JobCancelled(Exception):
@@ -100,6 +101,7 @@ class InferenceWorker(QObject):
     setThreshold = pyqtSignal(int, float)  # id, threshold
     setGroundTruth = pyqtSignal(int, object)  # id, occupancy or None
     setBand = pyqtSignal(int, float, float)  # id, low, high: the uncertain band of P
+    setSeen = pyqtSignal(int, bool)  # id, whether steps split seen / inferred voxels
     prepareView = pyqtSignal(int, int, object, bool)  # id, index, PrepSettings, apply
     rankViews = pyqtSignal(int, list, bool)  # id, list[ImageSource], add the best one
     orderSpread = pyqtSignal(int, int, int)  # id, number of orders (0: forget), seed
@@ -121,6 +123,7 @@ class InferenceWorker(QObject):
         self.threshold = threshold
         self.ground_truth: np.ndarray | None = None
         self.band: tuple[float, float] = DEFAULT_BAND
+        self.seen = False  # split seen / inferred voxels (ray casting: only when shown)
         self.waiting: list[tuple[np.ndarray, str]] = []  # decoded views, no model yet
         self.records: list[Any] = []  # sequence.SequenceView of every view (then waiting)
         self.cancelled_upto = 0  # jobs with an id <= this are skipped / stopped
@@ -137,6 +140,7 @@ class InferenceWorker(QObject):
                              (self.setThreshold, self._set_threshold),
                              (self.setGroundTruth, self._set_ground_truth),
                              (self.setBand, self._set_band),
+                             (self.setSeen, self._set_seen),
                              (self.prepareView, self._prepare_view),
                              (self.rankViews, self._rank_views),
                              (self.orderSpread, self._order_spread),
@@ -217,6 +221,9 @@ class InferenceWorker(QObject):
         self._run(job, "Cannot change the uncertain band", self._do_set_band, (low, high))
 
     @pyqtSlot(int, int, object, bool)
+    def _set_seen(self, job: int, on: bool) -> None:
+        self._run(job, "Cannot tell seen from inferred voxels", self._do_set_seen, on)
+
     def _prepare_view(self, job: int, i: int, settings: Any, apply: bool) -> None:
         self._run(job, "Cannot prepare the view", self._do_prepare_view, i, settings, apply)
 
@@ -272,6 +279,8 @@ class InferenceWorker(QObject):
             self._emit()
 
     def _do_add(self, sources: list[ImageSource]) -> None:
+        from dataclasses import replace
+
         from ..images import prepare_photo
         from ..sequence import view_from_source
 
@@ -281,7 +290,8 @@ class InferenceWorker(QObject):
             self.progress.emit(f"Reading {src.label}", -1.0)
             try:
                 view = prepare_photo(src.source, src.settings, self.check_cancelled).view
-                record = view_from_source(src.source, src.label, src.settings)
+                record = replace(view_from_source(src.source, src.label, src.settings),
+                                 camera=src.camera)
                 decoded.append((view, src.label))
                 self.records.append(record)
             except JobCancelled:
@@ -310,6 +320,8 @@ class InferenceWorker(QObject):
         self._emit()
 
     def _do_replace(self, i: int, src: ImageSource) -> None:
+        from dataclasses import replace
+
         from ..images import prepare_photo
         from ..sequence import view_from_source
 
@@ -317,7 +329,8 @@ class InferenceWorker(QObject):
         view = prepare_photo(src.source, src.settings, self.check_cancelled).view
         session.replace_view(i, view, src.label)
         if 0 <= i < len(self.records):
-            self.records[i] = view_from_source(src.source, src.label, src.settings)
+            self.records[i] = replace(view_from_source(src.source, src.label, src.settings),
+                                      camera=src.camera)
         self._emit()
 
     def _do_prepare_view(self, i: int, settings: Any, apply: bool) -> None:
@@ -448,6 +461,11 @@ class InferenceWorker(QObject):
         steps = self.session.steps if self.session is not None else []
         return (tuple(id(s) for s in steps), self.threshold, id(self.ground_truth))
 
+    def _do_set_seen(self, on: bool) -> None:
+        if on != self.seen:
+            self.seen = on
+            self._emit()  # adds the split to the steps that lack it
+
     def _do_set_ground_truth(self, occupancy: np.ndarray | None) -> None:
         self.ground_truth = None
         self._scenes.clear()
@@ -466,7 +484,7 @@ class InferenceWorker(QObject):
 
     def _emit(self) -> None:
         """Build the scenes still missing and send a snapshot to the window."""
-        from ..scene import build_step_scene
+        from ..scene import build_step_scene, with_seen
 
         session = self.session
         if session is None:
@@ -478,14 +496,19 @@ class InferenceWorker(QObject):
         scenes: list[StepScene] = []
         fresh: dict[int, tuple[Any, StepScene]] = {}
         prev = None
+        cameras = [getattr(r, "camera", None) for r in self.records]
         for step in steps:
             cached = self._scenes.get(id(step))
             scene = cached[1] if cached is not None and cached[0] is step else None
+            seen_cameras = cameras[:step.index] if self.seen else None
             if scene is None:
                 scene = build_step_scene(
                     step.probabilities, prev, step.update_gate, self.threshold, step.index,
-                    step.ms, self.ground_truth, self.band,
+                    step.ms, self.ground_truth, self.band, seen_cameras,
                 )
+            elif seen_cameras is not None and not scene.seen_known:
+                self.check_cancelled()
+                scene = with_seen(scene, step.probabilities, seen_cameras)
             fresh[id(step)] = (step, scene)
             scenes.append(scene)
             prev = step.probabilities
@@ -604,6 +627,12 @@ class Worker(QObject):
         """Rebuild the uncertain-band layer of every step for ``band`` = (low, high)."""
         job = self._id()
         self.jobs.setBand.emit(job, float(band[0]), float(band[1]))
+        return job
+
+    def set_seen(self, on: bool) -> int:
+        """Split every step's voxels into seen / inferred (while the seen mode is shown)."""
+        job = self._id()
+        self.jobs.setSeen.emit(job, bool(on))
         return job
 
     def prepare_view(self, i: int, settings: Any = None, apply: bool = False) -> int:

@@ -1,0 +1,95 @@
+"""Cameras and seen-vs-inferred in the window: presets from the menu and the panel,
+looking from a demo view's camera, the camera kept while scrubbing, the seen mode and its
+counts (real Qt + VTK)."""
+
+from __future__ import annotations
+
+import numpy as np
+from gui_helpers import wait_idle
+
+from r2n2_viewer.cameras import view_cameras
+from r2n2_viewer.demo import list_demos
+from r2n2_viewer.visibility import seen_and_inferred
+
+
+def _direction(pose) -> np.ndarray:
+    d = np.array(pose[0]) - np.array(pose[1])
+    return d / np.linalg.norm(d)
+
+
+def test_presets_look_from_view_and_kept_while_scrubbing(qtbot, make_window, ckpt):
+    demo = list_demos()[0]
+    w = make_window(ckpt)
+    w.open_demo(demo.name)
+    wait_idle(qtbot, w)
+    s = w.state
+    qtbot.waitUntil(lambda: not s.playing, timeout=30_000)
+    vp = w.viewport
+
+    w.actions["camera:front"].trigger()
+    assert s.camera == "front"
+    np.testing.assert_allclose(_direction(vp.camera_pose), [0, 0, 1], atol=1e-6)
+    w.panel.camera_buttons["side"].click()
+    assert s.camera == "side"
+    np.testing.assert_allclose(_direction(vp.camera_pose), [1, 0, 0], atol=1e-6)
+    assert w.actions["camera:top"].shortcut().toString() == "Alt+3"
+
+    # look from view 3: exactly its camera, moved into the index frame
+    cams = view_cameras(demo.images)
+    box = w.panel.look_box
+    assert box.count() == 1 + len(demo.images) and box.isEnabled()
+    box.activated.emit(3)
+    assert s.camera == "view:3"
+    want = cams[2].index_camera()
+    pose = vp.camera_pose
+    np.testing.assert_allclose(pose[0], want.position, atol=1e-6)
+    np.testing.assert_allclose(pose[1], want.focal_point, atol=1e-6)
+    assert abs(pose[3][0] - want.view_angle) < 1e-6
+    s.set_step(1)  # scrubbing keeps the camera
+    s.set_step(4)
+    np.testing.assert_allclose(vp.camera_pose[0], want.position, atol=1e-6)
+    s.update(step=2)
+    w.actions["look_from_step_view"].trigger()  # Alt+0: the shown step's view
+    assert s.camera == "view:2"
+    np.testing.assert_allclose(vp.camera_pose[0], cams[1].index_camera().position, atol=1e-6)
+    w.actions["reset_camera"].trigger()
+    assert s.camera == "default"
+
+
+def test_seen_mode_counts_in_the_panel(qtbot, make_window, ckpt):
+    demo = list_demos()[0]
+    w = make_window(ckpt)
+    w.open_demo(demo.name)
+    wait_idle(qtbot, w)
+    s = w.state
+    qtbot.waitUntil(lambda: not s.playing, timeout=30_000)
+    assert not any(sc.seen_known for sc in w.snapshot.scenes)  # cast only when shown
+    s.update(mode="seen")
+    wait_idle(qtbot, w)
+    qtbot.waitUntil(lambda: all(sc.seen_known for sc in w.snapshot.scenes), timeout=60_000)
+    s.set_step(3)
+    assert (3, "seen") in w.viewport.shown
+    assert w.viewport.colour_bars[0] == "by views so far"
+    cams = view_cameras(demo.images)
+    split = seen_and_inferred(w.snapshot.steps[2].probabilities, cams[:3], s.threshold)
+    scene = w.snapshot.scenes[2]
+    assert (scene.n_seen, scene.n_inferred) == (split.counts["seen"], split.counts["inferred"])
+    assert scene.seen_views == 3
+    text = w.panel.info_label.text()
+    assert f"{scene.n_seen} seen" in text and f"{scene.n_inferred} inferred" in text
+    assert "inferred" in w.panel.legend.text()
+
+
+def test_own_photos_have_no_camera_to_look_from(qtbot, make_window, ckpt, images):
+    w = make_window(ckpt)
+    w.add_paths(images[:2])
+    wait_idle(qtbot, w)
+    assert not w.panel.look_box.isEnabled()
+    assert w.look_from_view(1) is False
+    assert "no known camera" in w.statusBar().currentMessage()
+    assert w.state.camera == "default"
+    w.state.update(mode="seen")
+    wait_idle(qtbot, w)
+    qtbot.waitUntil(lambda: w.snapshot.scenes[-1].seen_known, timeout=60_000)
+    scene = w.snapshot.scenes[-1]
+    assert scene.seen_views == 0 and scene.n_seen == 0 and scene.n_inferred == scene.n_voxels
