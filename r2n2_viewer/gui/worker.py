@@ -220,10 +220,11 @@ class InferenceWorker(QObject):
     def _set_band(self, job: int, low: float, high: float) -> None:
         self._run(job, "Cannot change the uncertain band", self._do_set_band, (low, high))
 
-    @pyqtSlot(int, int, object, bool)
+    @pyqtSlot(int, bool)
     def _set_seen(self, job: int, on: bool) -> None:
         self._run(job, "Cannot tell seen from inferred voxels", self._do_set_seen, on)
 
+    @pyqtSlot(int, int, object, bool)
     def _prepare_view(self, job: int, i: int, settings: Any, apply: bool) -> None:
         self._run(job, "Cannot prepare the view", self._do_prepare_view, i, settings, apply)
 
