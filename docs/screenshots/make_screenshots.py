@@ -34,6 +34,9 @@ SHOTS = [
                                           "_panel": "probe_box"}),
     ("inside_slice.png", "cubes", (), 2, {"slice_on": True, "slice_axis": "y",
                                           "slice_index": 12, "_panel": "slice_box"}),
+    # the camera of view 2 (View > Look from view): the reconstruction over that picture
+    ("inside_camera.png", "cubes", (), 2, {"camera": "view:2"}),
+    ("inside_seen.png", "seen", (), 2, {"overlays": ()}),
 ]
 INSIDE_OFF = {"probing": False, "probe_voxel": None, "slice_on": False}
 
@@ -123,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         panel_box = extra.pop("_panel", None)
         if extra.get("probe_voxel") == "auto":
             extra["probe_voxel"] = probe_target(w, state.n_steps if k < 0 else k)
+        camera = extra.pop("camera", "default")
         truth = {"truth"} if state.truth_available else set()
         state.update(**{"mode": mode, "overlays": truth | set(overlays), **INSIDE_OFF,
                         **extra})
@@ -130,6 +134,13 @@ def main(argv: list[str] | None = None) -> int:
         if panel_box:
             QTimer.singleShot(300, lambda: w.panel.ensureWidgetVisible(
                 getattr(w.panel, panel_box), 0, 0))
+        state.reset_camera(camera)
+        QTimer.singleShot(300, lambda: shoot(name, i))
+
+    def shoot(name: str, i: int) -> None:
+        if w.busy_now:  # e.g. the seen mode's ray casting
+            QTimer.singleShot(200, lambda: shoot(name, i))
+            return
         QTimer.singleShot(800, lambda: save(name))
         QTimer.singleShot(1200, lambda: step(i + 1))
 

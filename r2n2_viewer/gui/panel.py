@@ -18,6 +18,7 @@ from PyQt6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSlider,
     QVBoxLayout,
     QWidget,
@@ -184,6 +185,9 @@ class SidePanel(QScrollArea):
         reset.clicked.connect(lambda: self.state.reset_camera())
         top.addWidget(reset)
         self.look_box = QComboBox(box)
+        self.look_box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.look_box.setMinimumContentsLength(8)  # the panel's width, not the longest item
         self.look_box.setToolTip(TOOLTIPS["look"])
         self.look_box.activated.connect(self._look)
         top.addWidget(self.look_box, 1)
@@ -193,6 +197,8 @@ class SidePanel(QScrollArea):
         for name in PRESETS:
             button = QPushButton(PRESET_LABELS[name], box)
             button.setToolTip(f"Camera: {PRESET_LABELS[name].lower()} view of the grid")
+            button.setMinimumWidth(36)
+            button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             button.clicked.connect(lambda _=False, n=name: self.state.reset_camera(n))
             self.camera_buttons[name] = button
             presets.addWidget(button)

@@ -12,6 +12,14 @@ from r2n2_viewer.demo import list_demos
 from r2n2_viewer.visibility import seen_and_inferred
 
 
+def _open_demo(qtbot, w, name: str) -> None:
+    """Open a demo and wait until its steps have played (5 steps on a loaded machine)."""
+    w.open_demo(name)
+    qtbot.waitUntil(lambda: w.snapshot is not None and len(w.snapshot.scenes) == 5
+                    and not w.busy_now and not w.play_when_idle and not w.state.playing,
+                    timeout=240_000)
+
+
 def _direction(pose) -> np.ndarray:
     d = np.array(pose[0]) - np.array(pose[1])
     return d / np.linalg.norm(d)
@@ -20,10 +28,8 @@ def _direction(pose) -> np.ndarray:
 def test_presets_look_from_view_and_kept_while_scrubbing(qtbot, make_window, ckpt):
     demo = list_demos()[0]
     w = make_window(ckpt)
-    w.open_demo(demo.name)
-    wait_idle(qtbot, w)
+    _open_demo(qtbot, w, demo.name)
     s = w.state
-    qtbot.waitUntil(lambda: not s.playing, timeout=30_000)
     vp = w.viewport
 
     w.actions["camera:front"].trigger()
@@ -59,14 +65,12 @@ def test_presets_look_from_view_and_kept_while_scrubbing(qtbot, make_window, ckp
 def test_seen_mode_counts_in_the_panel(qtbot, make_window, ckpt):
     demo = list_demos()[0]
     w = make_window(ckpt)
-    w.open_demo(demo.name)
-    wait_idle(qtbot, w)
+    _open_demo(qtbot, w, demo.name)
     s = w.state
-    qtbot.waitUntil(lambda: not s.playing, timeout=30_000)
     assert not any(sc.seen_known for sc in w.snapshot.scenes)  # cast only when shown
     s.update(mode="seen")
     wait_idle(qtbot, w)
-    qtbot.waitUntil(lambda: all(sc.seen_known for sc in w.snapshot.scenes), timeout=60_000)
+    qtbot.waitUntil(lambda: all(sc.seen_known for sc in w.snapshot.scenes), timeout=120_000)
     s.set_step(3)
     assert (3, "seen") in w.viewport.shown
     assert w.viewport.colour_bars[0] == "by views so far"
