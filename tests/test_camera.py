@@ -79,7 +79,7 @@ def test_index_camera_sees_the_same_picture():
 
 def test_every_demo_records_the_cameras_of_its_views():
     """Each demo view's alpha mask matches its truth projected with the recorded camera
-    (a camera 25 % farther away does not)."""
+    (a camera turned by 60 degrees and 25 % farther away does not)."""
     demos = list_demos()
     assert demos
     for demo in demos:
@@ -88,11 +88,12 @@ def test_every_demo_records_the_cameras_of_its_views():
         for image, line in zip(demo.images, demo.cameras, strict=True):
             alpha = np.asarray(Image.open(image))[..., 3] >= 128
             values = line.split()
+            values[0] = str(float(values[0]) + 60)
             values[3] = str(float(values[3]) * 1.25)
             turned = " ".join(values)
             good = tolerant_iou(alpha, voxel_silhouette(truth, demo.grid.scale, line), 2)
             bad = tolerant_iou(alpha, voxel_silhouette(truth, demo.grid.scale, turned), 2)
-            assert good > 0.9 and good > bad + 0.1, (demo.name, image.name, good, bad)
+            assert good > 0.85 and good > bad + 0.1, (demo.name, image.name, good, bad)
 
 
 def test_unsound_demo_cameras_are_ignored_with_a_warning(tmp_path):

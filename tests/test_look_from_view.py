@@ -46,7 +46,7 @@ def test_looking_from_view_k_the_truth_covers_the_views_alpha_mask():
             sil = silhouette_in_view(truth, f"view:{k}", cams)
             raw = (alpha & sil).sum() / (alpha | sil).sum()
             iou = tolerant_iou(alpha, sil, 2)  # voxels quantise thin parts: 2 px leeway
-            assert iou > 0.9 and raw > 0.7, (demo.name, k, iou, raw)
+            assert iou > 0.85 and raw > 0.65, (demo.name, k, iou, raw)
             if k == 1:  # another view's camera does not fit this picture
                 other = silhouette_in_view(truth, "view:2", cams)
                 assert tolerant_iou(alpha, other, 2) < iou - 0.1
