@@ -7,8 +7,8 @@ plot) and inside_compare.png (a second model side by side, one camera), run unde
 
 All on the demo opened at start with the bundled model. For the ranking, views 3-5 of
 the demo are removed from the strip (removed views stay candidates) and ranked.
-``--compare`` names the second weights (the README's shot: the bundled model's first
-training stage, ``git show 910813d:assets/default/model.safetensors``).
+``--compare`` names the second weights (the README's shot: the previous default model,
+stages 1-4, ``git show 14b17e9:assets/default/model.safetensors``).
 """
 
 from __future__ import annotations
