@@ -16,8 +16,9 @@ simple wrapper returning only the input. Paths are chosen from the picture itsel
   morphological opening, holes filled); ``grabcut`` - OpenCV's GrabCut (colour models of
   object and background, graph cut), seeded by the border and by optional stroke masks;
   ``none`` - the whole picture is the object; ``auto`` (default) - ``plain`` when the
-  border is uniform, else ``grabcut`` (falling back to ``plain``, then ``none``, when
-  GrabCut keeps nothing). Pixels outside the object become the background.
+  border is uniform and the plain mask is one object clear of the edge (a patterned
+  backdrop with a uniform border is not), else ``grabcut`` (falling back to ``plain``,
+  then ``none``, when GrabCut keeps nothing). Pixels outside the object become the background.
 
 The last two are then framed like a ShapeNet rendering: the object's bounding box is
 centred in a 137x137 canvas of background colour with its longer side filling
@@ -68,6 +69,8 @@ MAX_FILE_BYTES = 1 << 30  # larger files are refused before reading (a 64 MP TIF
 WORK_SIZE = 1024  # the mask is computed on a copy at most this many pixels a side
 SEGMENT_MODES = ("auto", "plain", "grabcut", "none")
 UNIFORM_BORDER = 0.9  # auto: plain when this share of the border matches its median colour
+ONE_OBJECT = 0.8  # ... and one part holds this share of the plain mask
+ONE_OBJECT_BORDER = 0.1  # ... which touches at most this share of the picture's edge
 
 ImageSource = str | os.PathLike | bytes | Image.Image
 
@@ -461,8 +464,14 @@ def _segment(work: Image.Image, s: PrepSettings, name: str,
     method = s.segment
     if method == "auto":
         strokes = (fg is not None and fg.any()) or (bgs is not None and bgs.any())
-        uniform = not strokes and border_uniformity(rgb, s.tolerance) >= UNIFORM_BORDER
-        method = "plain" if uniform else "grabcut"
+        if not strokes and border_uniformity(rgb, s.tolerance) >= UNIFORM_BORDER:
+            mask = plain_mask(rgb, s.tolerance)
+            if not mask.any():
+                raise ImageError(f"{name}: no object found (every pixel matches the "
+                                 "background colour)")
+            if _one_object(mask):
+                return mask, "plain"
+        method = "grabcut"
     if method == "none":
         return np.ones((h, w), np.float32), "none"
     if method == "plain":
@@ -486,6 +495,21 @@ def _segment(work: Image.Image, s: PrepSettings, name: str,
             raise ImageError(f"{name}: no object found (the segmentation kept no pixel); "
                              "mark the object with foreground strokes or use --segment none")
     return mask, method
+
+
+def _one_object(mask: np.ndarray) -> bool:
+    """True when a plain-background mask looks like one object on a plain backdrop: one
+    part holds ``ONE_OBJECT`` of it (parts under 0.5% of it ignored) and it touches at
+    most ``ONE_OBJECT_BORDER`` of the picture's edge. A patterned backdrop whose border
+    happens to be uniform (tiles, boards, scattered shapes) fails this and gets GrabCut."""
+    total = int(mask.sum())
+    if total == 0:
+        return False
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    sizes = np.bincount(labels.ravel())[1:]
+    big = sizes[sizes >= 0.005 * total]
+    edge = np.concatenate([mask[0], mask[-1], mask[:, 0], mask[:, -1]])
+    return big.max() >= ONE_OBJECT * big.sum() and edge.mean() <= ONE_OBJECT_BORDER
 
 
 def _resized_strokes(m: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray | None:

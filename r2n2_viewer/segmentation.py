@@ -3,8 +3,11 @@
 GrabCut (Rother et al. 2004, ``cv2.grabCut``) fits Gaussian-mixture colour models to the
 object and to the background and separates them with a graph cut, iterating. Nothing is
 downloaded: it needs no learned weights. Seeds: a band along the picture's border is
-background (the object is assumed not to touch the border), the rest starts as probable
-object; user strokes, when given, are hard object / background seeds. The cut runs on a
+background (the object is assumed not to touch the border); probable object are the
+central pixels whose colours the border lacks and that are enclosed by colour edges (a
+geodesic distance from the border over edge strength: backdrop regions reached from the
+border without crossing an edge are not, however far their colours drift), the rest
+probable background; user strokes, when given, are hard object / background seeds. The cut runs on a
 copy at most ``GRABCUT_SIZE`` pixels a side (its cost grows with the pixel count) and the
 mask is resampled to the caller's resolution; the object is then the connected parts
 holding most of the mask, holes filled.
@@ -21,6 +24,8 @@ GRABCUT_SIZE = 320  # pixels on the longer side of the copy the graph cut runs o
 ITERATIONS = 4
 MARGIN = 0.06  # second pass: the object's box grown by this share of each side
 BORDER = 0.03  # share of each side seeded as background
+EDGE_FLOOR = 6.0  # colour edges weaker than this (Lab units per pixel) cost nothing to cross
+ENCLOSED = 12.0  # initial object seeds: at least this much edge between them and the border
 CENTRE = 0.8  # initial object seeds lie within this ellipse (share of the half-sides)
 
 
@@ -107,9 +112,11 @@ def _cut(bgr: np.ndarray, seeds: np.ndarray, fg: np.ndarray | None, bg: np.ndarr
 
 
 def _initial_seeds(bgr: np.ndarray, by: int, bx: int) -> np.ndarray:
-    """GrabCut's starting labels: the border band is background; inside, pixels whose
-    colour the border's colours explain are probable background, the rest probable
-    object (all of the inside when that leaves almost nothing)."""
+    """GrabCut's starting labels: the border band is background; inside, probable object
+    are the pixels near the centre whose colour the border's colours do not explain and
+    which are enclosed by colour edges (the main part of them; without the enclosure
+    test when that leaves almost nothing, the whole inside when even that does); the
+    rest probable background."""
     import cv2
 
     h, w = bgr.shape[:2]
@@ -129,12 +136,37 @@ def _initial_seeds(bgr: np.ndarray, by: int, bx: int) -> np.ndarray:
     # CENTRE share of each side start as background too
     yy, xx = np.ogrid[:h, :w]
     central = ((2 * yy / (h - 1) - 1) ** 2 + (2 * xx / (w - 1) - 1) ** 2) <= CENTRE**2 * 2
-    seeds = np.where((dist > threshold) & central, cv2.GC_PR_FGD, cv2.GC_PR_BGD)
+    candidate = (dist > threshold) & central
+    # ... and enclosed by colour edges: of those, the ones a path from the border can only
+    # reach across edges; then the main part of that (busy backdrops leave many)
+    chosen = _main_parts(candidate & (_enclosed(lab) > ENCLOSED) & ~band, None)
+    if chosen.sum() >= 0.01 * (~band).sum():
+        candidate = chosen
+    seeds = np.where(candidate, cv2.GC_PR_FGD, cv2.GC_PR_BGD)
     seeds = seeds.astype(np.uint8)
     seeds[band] = cv2.GC_BGD
     if (seeds == cv2.GC_PR_FGD).sum() < 0.01 * (~band).sum():
         seeds[~band] = cv2.GC_PR_FGD
     return seeds
+
+
+def _enclosed(lab: np.ndarray, tau: float = EDGE_FLOOR) -> np.ndarray:
+    """How enclosed each pixel is: the least sum of colour-edge strength (Lab units per
+    pixel, the part above ``tau``) along any path from the picture's border. Background
+    reached from the border without crossing an edge scores ~0, however far its colours
+    drift; an object pasted on a busy backdrop is ringed by its outline and scores high.
+    (A geodesic distance; ``skimage.graph.MCP_Geometric``.)"""
+    import cv2
+    from skimage.graph import MCP_Geometric
+
+    gx = cv2.Sobel(lab, cv2.CV_32F, 1, 0, ksize=3) / 8
+    gy = cv2.Sobel(lab, cv2.CV_32F, 0, 1, ksize=3) / 8
+    cost = np.maximum(np.sqrt((gx * gx + gy * gy).sum(axis=2)) - tau, 0.0) + 0.01
+    h, w = cost.shape
+    edge = np.zeros((h, w), bool)
+    edge[0], edge[-1], edge[:, 0], edge[:, -1] = True, True, True, True
+    dist, _ = MCP_Geometric(cost).find_costs(np.argwhere(edge))
+    return dist
 
 
 def _main_parts(obj: np.ndarray, fg: np.ndarray | None) -> np.ndarray:

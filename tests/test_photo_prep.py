@@ -187,6 +187,45 @@ def test_cluttered_background_is_segmented_by_grabcut():
     assert abs(float(p.view[:, 5, 5].mean()) - 240 / 255) < 1e-6
 
 
+def test_backdrop_glow_without_edges_is_not_taken_for_the_object():
+    """A smooth glow whose colours the border lacks (a lamp's light on a wall, a sunset)
+    is reached from the border without crossing an edge: GrabCut's seeds leave it out."""
+    w, h = 480, 360
+    yy, xx = np.mgrid[:h, :w].astype(np.float32)
+    r = np.sqrt(((xx - 0.42 * w) / (0.6 * w)) ** 2 + ((yy - 0.45 * h) / (0.6 * h)) ** 2)
+    t = np.clip(1.0 - r, 0.0, 1.0)[..., None]  # 1 at the glow's centre, 0 from its edge
+    dark, light = np.array([30.0, 40.0, 90.0]), np.array([250.0, 220.0, 120.0])
+    room = dark * (1 - t) + light * t
+    truth = np.zeros((h, w), bool)
+    truth[int(h * 0.38) : int(h * 0.62), int(w * 0.5) : int(w * 0.64)] = True
+    room[truth] = (200, 40, 40)
+    photo = Image.fromarray(np.rint(room).astype(np.uint8))
+    p = prepare_photo(photo)
+    assert p.method == "grabcut"
+    assert _iou(p.mask > 0.5, truth) >= 0.9
+
+
+def test_patterned_backdrop_with_a_uniform_border_gets_grabcut():
+    """Scattered shapes inside a plain border: the plain mask is several objects, so auto
+    uses GrabCut, which keeps the central one."""
+    photo, truth = _cluttered()
+    w, h = photo.size
+    arr = np.full((h, w, 3), 235, np.uint8)
+    arr[truth] = np.asarray(photo)[truth]
+    rng = np.random.default_rng(1)
+    for x, y in ((0.12, 0.2), (0.85, 0.25), (0.15, 0.75), (0.82, 0.8), (0.3, 0.9)):
+        s = int(rng.integers(28, 40)) // 2
+        cx, cy = int(x * w), int(y * h)
+        arr[cy - s : cy + s, cx - s : cx + s] = (40, 70, 170)
+    photo = Image.fromarray(arr)
+    assert border_uniformity(arr) >= 0.9
+    plain = prepare_photo(photo, PrepSettings(segment="plain"))
+    assert _iou(plain.mask > 0.5, truth) < 0.8
+    p = prepare_photo(photo)
+    assert p.method == "grabcut"
+    assert _iou(p.mask > 0.5, truth) >= 0.9
+
+
 def test_background_stroke_removes_a_part():
     photo, truth = _cluttered()
     arr = np.asarray(photo).copy()
