@@ -16,7 +16,7 @@ Failure cases (mask IoU < 0.9) are saved as pictures (photo | found mask | netwo
 under --out, with montage.png: the best, median and worst composites side by side.
 
     nice -n 10 python benchmarks/segmentation.py --data DATA --backgrounds BGDIR \\
-        --out /tmp/seg [--views 3] [--limit 40] [--weights default]
+        --out /tmp/seg [--views 3] [--limit 40] [--weights default] [--mask-only]
 """
 
 from __future__ import annotations
@@ -149,6 +149,8 @@ def main() -> None:
     ap.add_argument("--segment", default="auto", choices=["auto", "plain", "grabcut"])
     ap.add_argument("--weights", default="default")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--mask-only", action="store_true",
+                    help="mask IoU only: no plain-backdrop photos, no reconstructions (fast)")
     args = ap.parse_args()
 
     out = Path(args.out)
@@ -170,7 +172,7 @@ def main() -> None:
     except (OSError, ValueError):
         names = {}
     bgs = backgrounds(Path(args.backgrounds))
-    session = ReconstructionSession(args.weights, device="cpu")
+    session = None if args.mask_only else ReconstructionSession(args.weights, device="cpu")
     settings = PrepSettings(segment=args.segment)
     plain = PrepSettings(segment="plain")
     mask_ious, methods, times = [], Counter(), []
@@ -200,10 +202,17 @@ def main() -> None:
                 failure_picture(photo, prep.mask, prep.view, m_iou,
                                 out / f"fail_{m_iou:.2f}_{rec.model_id}_{Path(name).stem}_"
                                 f"{bg_path.stem}.png")
+            if args.mask_only:
+                continue
             grey, _ = composite(rgba, Image.new("RGB", PHOTO, (240, 240, 240)), rng)
             seq["rendering"].append(load_view(path))
             seq["plain photo"].append(prepare_photo(grey, plain).view)
             seq["cluttered"].append(prep.view)
+        if args.mask_only:
+            k = len(rec.views[: args.views])
+            print(f"{names.get(rec.synset, rec.synset):>12} {rec.model_id}: mask IoU "
+                  f"{', '.join(f'{v:.3f}' for v in mask_ious[-k:])}", flush=True)
+            continue
         for kind, views in seq.items():
             session.reset()
             scores = [iou(session.add_view(v).probabilities >= 0.4, truth_vox) for v in views]
@@ -224,6 +233,8 @@ def main() -> None:
           f"max {1000 * max(times):.0f} ms")
     print("mask IoU per category: " + ", ".join(
         f"{c} {np.mean(v):.3f}" for c, v in sorted(per_cat.items())))
+    if args.mask_only:
+        return
     print(f"{'views given as':>14} {'IoU @1 view':>12} {'IoU @' + str(args.views) + ' views':>13}")
     for kind, rows in recon.items():
         a = np.array([r + [r[-1]] * (args.views - len(r)) for r in rows])
