@@ -21,31 +21,13 @@ import numpy as np
 from PIL import Image
 
 
-def silhouette(occ: np.ndarray, name: str, cameras: list, size: int = 137) -> np.ndarray:
-    import pyvista as pv
-
-    from r2n2_viewer import render as rd
-    from r2n2_viewer import scene as sc
-
-    rd.prefer_egl_without_display()
-    p = pv.Plotter(off_screen=True, window_size=(size, size))
-    try:
-        p.set_background("white")
-        p.add_mesh(sc.voxel_surface(occ), color="black", lighting=False)
-        rd.set_camera(p, *rd.camera_for(name, cameras))
-        p.render()
-        img = np.asarray(p.screenshot(None, return_img=True))
-    finally:
-        p.close()
-    return img[..., :3].max(axis=2) < 128
-
-
 def main() -> None:
     from r2n2_viewer.cameras import view_cameras
     from r2n2_viewer.demo import list_demos
     from r2n2_viewer.images import load_view
     from r2n2_viewer.models.sh3d.check import tolerant_iou
     from r2n2_viewer.models.voxels import read_binvox
+    from r2n2_viewer.render import silhouette_from_camera
     from r2n2_viewer.session import ReconstructionSession
     from r2n2_viewer.visibility import seen_and_inferred, visible_from
 
@@ -63,7 +45,7 @@ def main() -> None:
             alpha = np.asarray(Image.open(image))[..., 3] >= 128
             out = []
             for key, occ in (("truth", truth), ("recon", recon)):
-                sil = silhouette(occ, f"view:{k}", cams)
+                sil = silhouette_from_camera(occ, f"view:{k}", cams)
                 raw = (alpha & sil).sum() / (alpha | sil).sum()
                 tol = tolerant_iou(alpha, sil, 2)
                 rows[key].append((raw, tol))

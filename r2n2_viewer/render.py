@@ -157,6 +157,24 @@ def camera_for(name: str, cameras: Sequence[Any] = ()) -> tuple[Any, bool] | Non
     return preset_camera(name), True
 
 
+
+def silhouette_from_camera(occupancy: np.ndarray, name: str, cameras: Sequence[Any] = (),
+                           size: int = 137) -> np.ndarray:
+    """(size, size) bool: the pixels the voxel cubes of ``occupancy`` cover from camera
+    ``name`` (a preset or ``view:K``, see :func:`camera_for`), drawn as the viewer draws
+    them, off screen."""
+    prefer_egl_without_display()
+    plotter = pv.Plotter(off_screen=True, window_size=(size, size))
+    try:
+        plotter.set_background("white")
+        plotter.add_mesh(sc.voxel_surface(occupancy), color="black", lighting=False)
+        set_camera(plotter, *camera_for(name, cameras))
+        plotter.render()
+        img = np.asarray(plotter.screenshot(None, return_img=True))
+    finally:
+        plotter.close()
+    return img[..., :3].max(axis=2) < 128
+
 def parse_size(text: str) -> tuple[int, int]:
     """'800x600' -> (800, 600)."""
     try:

@@ -19,21 +19,8 @@ from r2n2_viewer.models.voxels import read_binvox
 
 def silhouette_in_view(occupancy: np.ndarray, name: str, cameras: list, size: int = 137
                        ) -> np.ndarray:
-    """Pixels the voxel cubes cover in the 3D view with camera ``name``, as the viewer
-    draws them (index frame, render.set_camera)."""
-    import pyvista as pv
-
-    rd.prefer_egl_without_display()
-    plotter = pv.Plotter(off_screen=True, window_size=(size, size))
-    try:
-        plotter.set_background("white")
-        plotter.add_mesh(sc.voxel_surface(occupancy), color="black", lighting=False)
-        rd.set_camera(plotter, *rd.camera_for(name, cameras))
-        plotter.render()
-        img = np.asarray(plotter.screenshot(None, return_img=True))
-    finally:
-        plotter.close()
-    return img[..., :3].max(axis=2) < 128
+    """Pixels the voxel cubes cover in the 3D view with camera ``name``."""
+    return rd.silhouette_from_camera(occupancy, name, cameras, size)
 
 
 def test_looking_from_view_k_the_truth_covers_the_views_alpha_mask():

@@ -38,12 +38,9 @@ class Comparison:
 
     # --- commands -------------------------------------------------------------------
     def dialog(self) -> None:
-        from PyQt6.QtWidgets import QFileDialog
+        from .inputs import choose_weights_file
 
-        w = self.window
-        path, _ = QFileDialog.getOpenFileName(
-            w, "Compare with weights", w.last_dir("last_weights_dir"),
-            "3D-R2N2 weights (*.safetensors *.npy);;All files (*)")
+        path = choose_weights_file(self.window, "Compare with weights")
         if path:
             self.open(path)
 

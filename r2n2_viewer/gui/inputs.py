@@ -219,14 +219,9 @@ class Inputs:
             w.worker.replace_view(i, ImageSource(path, Path(path).name))
 
     def weights_dialog(self) -> None:
-        from PyQt6.QtWidgets import QFileDialog
-
-        w = self.window
-        path, _ = QFileDialog.getOpenFileName(
-            w, "Open weights", w.last_dir("last_weights_dir"),
-            "3D-R2N2 weights (*.safetensors *.npy);;All files (*)")
+        path = choose_weights_file(self.window, "Open weights")
         if path:
-            w.load_weights(path)
+            self.window.load_weights(path)
 
     def dataset_dialog(self) -> None:
         from PyQt6.QtWidgets import QFileDialog
@@ -248,3 +243,14 @@ class Inputs:
         for d in demos:
             act = menu.addAction(f"{d.name} ({d.category})" if d.category else d.name)
             act.triggered.connect(lambda _=False, n=d.name: self.open_demo(n))
+
+
+def choose_weights_file(window: Any, title: str) -> str:
+    """A weights file picked in a file dialog (starting in the last weights folder), or
+    "" when cancelled."""
+    from PyQt6.QtWidgets import QFileDialog
+
+    path, _ = QFileDialog.getOpenFileName(
+        window, title, window.last_dir("last_weights_dir"),
+        "3D-R2N2 weights (*.safetensors *.npy);;All files (*)")
+    return path

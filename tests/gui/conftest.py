@@ -3,15 +3,10 @@ box renderings, and a window factory (real Qt + VTK under Xvfb, via pytest-xvfb)
 
 from __future__ import annotations
 
-import copy
-
 import pytest
-import torch
 from factories import box_views
-from gui_helpers import wait_idle
+from gui_helpers import shifted_checkpoint, wait_idle
 from PyQt6.QtCore import QSettings
-
-from r2n2_viewer.models.checkpoint import save_checkpoint
 
 
 @pytest.fixture(autouse=True)
@@ -26,12 +21,9 @@ def _private_settings(tmp_path, monkeypatch):
 def ckpt(tmp_path_factory, tiny_net) -> str:
     """The tiny random network shifted so that a few percent of the voxels are occupied:
     its steps differ from one another (and render fast)."""
-    net = copy.deepcopy(tiny_net)
-    with torch.no_grad():
-        net.decoder.conv11.bias[1] -= 1.3
-    path = tmp_path_factory.mktemp("gui_ckpt") / "shifted.safetensors"
-    save_checkpoint(path, net, preset=None, source="tests", name="shifted-tiny")
-    return str(path)
+    return shifted_checkpoint(tmp_path_factory.mktemp("gui_ckpt"), tiny_net, 1.3,
+                              "shifted-tiny")
+
 
 
 @pytest.fixture(scope="session")

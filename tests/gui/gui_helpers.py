@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+from pathlib import Path
+
+import torch
 from PyQt6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PyQt6.QtGui import QDragEnterEvent, QDropEvent
 from PyQt6.QtWidgets import QApplication
+
+from r2n2_viewer.models.checkpoint import save_checkpoint
 
 WAIT_MS = 60_000
 
@@ -31,3 +37,13 @@ def drop(widget, urls: list[QUrl]) -> None:
 
 def files(*paths) -> list[QUrl]:
     return [QUrl.fromLocalFile(str(p)) for p in paths]
+
+
+def shifted_checkpoint(folder: Path, tiny_net, shift: float, name: str) -> str:
+    """A checkpoint of ``tiny_net`` with its occupied-class bias lowered by ``shift``."""
+    net = copy.deepcopy(tiny_net)
+    with torch.no_grad():
+        net.decoder.conv11.bias[1] -= shift
+    path = folder / f"{name}.safetensors"
+    save_checkpoint(path, net, preset=None, source="tests", name=name)
+    return str(path)

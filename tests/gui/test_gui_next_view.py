@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import pytest
-import torch
-from gui_helpers import drop, files, wait_idle
+from gui_helpers import drop, files, shifted_checkpoint, wait_idle
 from PyQt6.QtCore import Qt
 from test_gui_window import dataset_model
 
 from r2n2_viewer.compare import step_ious
-from r2n2_viewer.models.checkpoint import save_checkpoint
 from r2n2_viewer.next_view import rank_next_views
 from r2n2_viewer.view_order import order_spread
 
@@ -26,12 +22,7 @@ def _truth() -> np.ndarray:
 @pytest.fixture(scope="module")
 def other_ckpt(tmp_path_factory, tiny_net) -> str:
     """A second tiny network whose reconstructions differ from the first's."""
-    net = copy.deepcopy(tiny_net)
-    with torch.no_grad():
-        net.decoder.conv11.bias[1] -= 0.6
-    path = tmp_path_factory.mktemp("other") / "other.safetensors"
-    save_checkpoint(path, net, preset=None, source="tests", name="other-tiny")
-    return str(path)
+    return shifted_checkpoint(tmp_path_factory.mktemp("other"), tiny_net, 0.6, "other-tiny")
 
 
 def test_rank_and_add_the_best_next_view(qtbot, make_window, ckpt, images, tmp_path):
