@@ -169,9 +169,13 @@ def _train(cfg: TrainConfig, progress: bool, rank: int, world: int, device: torc
     net = R2N2(preset(cfg.preset)).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     start, elapsed = 0, 0.0
+    before: dict[str, Any] = {}  # the training metadata of the weights this run started from
     if last_ckpt.is_file() and state_file.is_file():
         load_weights(net, last_ckpt)
         start, elapsed = _load_state(state_file, opt, device)
+        stages = read_metadata(last_ckpt).get("training", {}).get("stages")
+        if stages:  # the earlier stages recorded at the last checkpoint, this one dropped
+            before = {"stages": stages[:-1]}
         if rank == 0:
             print(f"resuming {out} at iteration {start}")
     elif last_ckpt.exists() or state_file.exists():  # half a checkpoint: never overwrite it
@@ -182,8 +186,8 @@ def _train(cfg: TrainConfig, progress: bool, rank: int, world: int, device: torc
                          f"(optimizer state and iteration); {hint}")
     elif cfg.init:
         load_weights(net, cfg.init)
-    # the stages that made the --init weights travel on in this run's checkpoints
-    before = read_metadata(cfg.init).get("training", {}) if cfg.init else {}
+        # the stages that made the --init weights travel on in this run's checkpoints
+        before = read_metadata(cfg.init).get("training", {})
     model: torch.nn.Module = net
     if world > 1:
         model = torch.nn.parallel.DistributedDataParallel(net)

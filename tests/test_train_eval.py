@@ -211,6 +211,18 @@ def test_a_run_started_from_trained_weights_records_every_stage(tiny_data, tmp_p
     assert third["iterations"] == 6 and third["config"]["reframe"] == 0.5
     assert third["wall_time_s"] == pytest.approx(
         sum(s["wall_time_s"] for s in third["stages"]), abs=0.2)
+    # a resumed run keeps its stages even when its --init file is gone (the run's own
+    # checkpoint carries them)
+    from r2n2_viewer.models.recipes import TrainConfig as Config
+    from r2n2_viewer.models.train import train as train_run
+
+    (tmp_path / "two" / "last.safetensors").unlink()
+    ran = json.loads((tmp_path / "three" / "train_config.json").read_text())
+    train_run(Config(**{**ran, "iterations": 4, "lr_steps": tuple(ran["lr_steps"])}),
+              progress=False)
+    resumed = read_metadata(tmp_path / "three" / "last.safetensors")["training"]
+    assert [s["config"]["lr"] for s in resumed["stages"]] == [1e-4, 5e-5, 1e-4]
+    assert resumed["stages"][-1]["iterations"] == 4 and resumed["iterations"] == 8
 
 
 @pytest.mark.slow
