@@ -17,12 +17,11 @@ import json
 import tempfile
 from pathlib import Path
 
-import numpy as np
 from PIL import Image, ImageDraw
 
 from r2n2_viewer.models.data.shapenet import dataset_categories
-from r2n2_viewer.models.evaluate import _split_records, model_seed
-from r2n2_viewer.models.voxels import read_binvox
+from r2n2_viewer.models.evaluate import eval_view_ids, split_records
+from r2n2_viewer.models.voxels import iou, read_binvox
 from r2n2_viewer.render import render_images
 from r2n2_viewer.session import ReconstructionSession
 
@@ -45,19 +44,16 @@ def main() -> None:
         meta = {o["id"]: o for o in json.loads((root / "sh3d.json").read_text())["objects"]}
     session = ReconstructionSession(args.weights, device="cpu")
     scored = []
-    for m in _split_records(root, args.split, None):
-        rng = np.random.default_rng(model_seed(0, m.synset, m.model_id))
+    for m in split_records(root, args.split, None):
         if len(m.views) < args.views:
             continue
-        ids = rng.choice(len(m.views), size=args.views, replace=False).tolist()
-        paths = [m.rendering_dir / m.views[i] for i in ids]
+        paths = [m.rendering_dir / m.views[i] for i in eval_view_ids(m, args.views, 0)]
         truth = read_binvox(m.voxel_path)
         session.reset()
         curve = []
         for p in paths:
             step = session.add_view(str(p), p.name)
-            pred = step.probabilities >= 0.4
-            curve.append(float((pred & truth).sum() / max(1, (pred | truth).sum())))
+            curve.append(iou(step.probabilities >= 0.4, truth))
         scored.append((curve[-1], names.get(m.synset, m.synset), m, paths, curve))
     scored.sort(key=lambda s: s[0])
     chosen, seen = [], set()

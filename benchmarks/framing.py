@@ -28,20 +28,16 @@ from r2n2_viewer.models.config import CROP_OFFSET, VIEW_SIZE
 from r2n2_viewer.models.data.augment import composite, preprocess
 from r2n2_viewer.models.data.framing import frame_stats, reframe
 from r2n2_viewer.models.data.shapenet import build_index, dataset_categories, load_png
-from r2n2_viewer.models.evaluate import _split_records, evaluate_items, model_seed
-from r2n2_viewer.models.voxels import read_binvox
+from r2n2_viewer.models.evaluate import eval_view_ids, evaluate_items, split_records
+from r2n2_viewer.models.voxels import iou, read_binvox
 from r2n2_viewer.weights import load_model
 
 CROP = slice(CROP_OFFSET, CROP_OFFSET + VIEW_SIZE)
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    return float((a & b).sum() / max(1, (a | b).sum()))
-
-
 def framing_figures(root: str, split: str, limit: int | None) -> None:
     stats, ious = [], []
-    for m in _split_records(root, split, limit):
+    for m in split_records(root, split, limit):
         for name in m.views:
             rgba = load_png(m.rendering_dir / name)
             s = frame_stats(rgba[..., 3])
@@ -50,7 +46,7 @@ def framing_figures(root: str, split: str, limit: int | None) -> None:
             stats.append(s)
             own = rgba[CROP, CROP, 3] > 0
             photo = reframe(rgba)[CROP, CROP, 3] > 0
-            ious.append(_iou(own, photo))
+            ious.append(iou(own[None], photo[None]))  # one 1-deep grid each
     a = np.asarray(stats)
     print(f"{len(a)} renderings of {root} ({split})")
     print(f"  object centre below the canvas centre: {a[:, 1].mean():+.1f} +- {a[:, 1].std():.1f}"
@@ -65,12 +61,9 @@ def _items(root: str, split: str, views: int, limit: int | None, as_photo: bool
            ) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
     names = dataset_categories(root)
     settings = PrepSettings(segment="plain")
-    for m in _split_records(root, split, limit):
-        rng = np.random.default_rng(model_seed(0, m.synset, m.model_id))
-        n = min(views, len(m.views))
-        ids = rng.choice(len(m.views), size=n, replace=False).tolist()
+    for m in split_records(root, split, limit):
         imgs = []
-        for i in ids:
+        for i in eval_view_ids(m, views, 0):
             rgba = load_png(m.rendering_dir / m.views[i])
             if as_photo:
                 rgb = np.rint(composite(rgba, (240, 240, 240)) * 255).astype(np.uint8)

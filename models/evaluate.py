@@ -32,7 +32,7 @@ def model_seed(seed: int, synset: str, model_id: str) -> int:
     return zlib.crc32(f"{seed}/{synset}/{model_id}".encode())
 
 
-def _split_records(root: str | os.PathLike, split: str, limit: int | None) -> list:
+def split_records(root: str | os.PathLike, split: str, limit: int | None) -> list:
     from .data.shapenet import build_index
 
     records = build_index(root, split)
@@ -41,6 +41,14 @@ def _split_records(root: str | os.PathLike, split: str, limit: int | None) -> li
         idx = np.linspace(0, len(records) - 1, limit).round().astype(int)
         records = [records[i] for i in sorted(set(idx.tolist()))]
     return records
+
+
+def eval_view_ids(record: Any, max_views: int, seed: int) -> list[int]:
+    """The indices of the (at most ``max_views``) random views ``r2n2 eval`` gives a
+    model, in order: seeded by ``seed`` and the model, whatever the iteration order."""
+    rng = np.random.default_rng(model_seed(seed, record.synset, record.model_id))
+    n = min(max_views, len(record.views))
+    return rng.choice(len(record.views), size=n, replace=False).tolist()
 
 
 def iter_split(
@@ -54,13 +62,11 @@ def iter_split(
     from .data.shapenet import dataset_categories, load_model_views
 
     names = dataset_categories(root)
-    for m in _split_records(root, split, limit):
+    for m in split_records(root, split, limit):
         row = names.get(m.synset, m.synset) if group is None else group(m)
         if row is None:
             continue
-        rng = np.random.default_rng(model_seed(seed, m.synset, m.model_id))
-        n = min(max_views, len(m.views))
-        view_ids = rng.choice(len(m.views), size=n, replace=False).tolist()
+        view_ids = eval_view_ids(m, max_views, seed)
         try:
             images, voxels = load_model_views(root, m.synset, m.model_id, view_ids, train=False)
         except (OSError, ValueError) as exc:
@@ -179,7 +185,7 @@ def mean_shapes(root: str | os.PathLike) -> dict[str, np.ndarray]:
     names = dataset_categories(root)
     sums: dict[str, np.ndarray] = {}
     counts: dict[str, int] = defaultdict(int)
-    for m in _split_records(root, "train", None):
+    for m in split_records(root, "train", None):
         c = names.get(m.synset, m.synset)
         sums[c] = sums.get(c, 0) + read_binvox(m.voxel_path).astype(np.float32)
         counts[c] += 1
@@ -206,7 +212,7 @@ def evaluate_mean_shape(
     for t in ts:
         means = {c: torch.from_numpy(m >= t)[None] for c, m in shapes.items()}
         per_cat: dict[str, list[np.ndarray]] = defaultdict(list)
-        for m in _split_records(root, split, limit):
+        for m in split_records(root, split, limit):
             c = names.get(m.synset, m.synset)
             if c not in means:
                 continue
