@@ -23,16 +23,12 @@ SHOTS = ("inside_next_view.png", "inside_view_order.png", "inside_compare.png")
 
 
 def _save(app, widget, path: Path) -> None:
-    from PIL import Image
+    from window_shot import save_window
 
     bar = widget.panel.verticalScrollBar()
     bar.setValue(bar.maximum())  # the plot and the "Next view and order" section
     app.processEvents()
-    screen = app.primaryScreen().grabWindow(0)
-    screen.copy(widget.frameGeometry()).save(str(path))
-    with Image.open(path) as im:
-        im.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
-    print(f"{path} ({path.stat().st_size // 1024} KB)")
+    save_window(app, widget, path)
 
 
 def main(argv: list[str] | None = None) -> int:

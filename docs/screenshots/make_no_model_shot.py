@@ -18,9 +18,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(HERE / "viewer_no_model.png"))
     args = ap.parse_args(argv)
 
-    from PIL import Image
     from PyQt6.QtCore import QSettings, QTimer
     from PyQt6.QtWidgets import QApplication
+    from window_shot import save_window
 
     from r2n2_viewer.demo import featured_demo, list_demos
     from r2n2_viewer.gui.main_window import MainWindow
@@ -43,13 +43,7 @@ def main(argv: list[str] | None = None) -> int:
             shoot.settled = True
             QTimer.singleShot(800, shoot)
             return
-        screen = app.primaryScreen().grabWindow(0)  # the window and its message box
-        frame = w.frameGeometry()
-        screen.copy(frame).save(args.out)
-        with Image.open(args.out) as im:
-            im.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT).save(
-                args.out, optimize=True)
-        print(f"{args.out} ({Path(args.out).stat().st_size // 1024} KB)")
+        save_window(app, w, args.out)  # from the screen: the window and its message box
         app.quit()
 
     QTimer.singleShot(1500, shoot)

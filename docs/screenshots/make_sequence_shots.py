@@ -31,16 +31,6 @@ def make_photo(rendering: Path, out: Path) -> str:
     return str(out)
 
 
-def _save(app, widget, path: str) -> None:
-    from PIL import Image
-
-    screen = app.primaryScreen().grabWindow(0)
-    screen.copy(widget.frameGeometry()).save(path)
-    with Image.open(path) as im:
-        im.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
-    print(f"{path} ({Path(path).stat().st_size // 1024} KB)")
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(HERE))
@@ -50,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from PyQt6.QtCore import QSettings, QTimer
     from PyQt6.QtWidgets import QApplication
+    from window_shot import save_window
 
     from r2n2_viewer.demo import featured_demo, list_demos
     from r2n2_viewer.gui.main_window import MainWindow
@@ -80,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             shoot.box = box
             QTimer.singleShot(900, shoot)
         elif stage["n"] == 2:
-            _save(app, w, str(out / f"viewer_new_sequence{suffix}.png"))
+            save_window(app, w, str(out / f"viewer_new_sequence{suffix}.png"))
             shoot.box.close()
             w.inputs.start_new_sequence()
             w.inputs.add_paths([photo])
@@ -97,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
             shoot.editor.add_stroke("background", [(450, 120), (470, 130)])
             QTimer.singleShot(300, shoot)
         else:
-            QTimer.singleShot(800, lambda: (_save(app, shoot.editor,
+            QTimer.singleShot(800, lambda: (save_window(app, shoot.editor,
                                                   str(out / f"viewer_input_editor{suffix}.png")),
                                             app.quit()))
 
