@@ -127,19 +127,23 @@ def _check_headers(path: Path, cfg: NetConfig) -> None:
                      for k in f.keys()}
     except (SafetensorError, OSError, ValueError) as exc:
         raise CheckpointError(f"{path}: corrupt tensors ({exc})") from None
-    missing = [k for k in expected if k not in found]
-    extra = [k for k in found if k not in expected]
-    if missing or extra:
-        raise CheckpointError(
-            f"{path}: tensors do not match the {cfg.encoder}/{cfg.cell} network of its config "
-            f"(missing {missing[:3]}, unexpected {extra[:3]})"
-        )
+    _require_same_names(path, expected, found, f"{cfg.encoder}/{cfg.cell} network of its config")
     for k, (shape, dtype) in expected.items():
         if found[k][0] != shape:
             raise CheckpointError(f"{path}: tensor {k} has shape {found[k][0]}, "
                                   f"expected {shape}")
         if found[k][1] != dtype:
             raise CheckpointError(f"{path}: tensor {k} is {found[k][1]}, expected {dtype}")
+
+
+def _require_same_names(origin: Any, expected: Any, found: Any, network: str) -> None:
+    """Refuse tensors whose names differ from ``expected``'s, naming the first few missing
+    and unexpected ones and the ``network`` they were checked against."""
+    missing = [k for k in expected if k not in found]
+    extra = [k for k in found if k not in expected]
+    if missing or extra:
+        raise CheckpointError(f"{origin}: tensors do not match the {network} "
+                              f"(missing {missing[:3]}, unexpected {extra[:3]})")
 
 
 def config_from_metadata(meta: dict[str, Any], origin: str | os.PathLike) -> NetConfig:
@@ -191,13 +195,7 @@ def check_finite(tensors: dict[str, torch.Tensor], origin: str) -> None:
 def load_state_strict(net: R2N2, tensors: dict[str, torch.Tensor], origin: str) -> None:
     """Load tensors into ``net``, naming the first missing, extra or mis-shaped tensor."""
     expected = net.state_dict()
-    missing = [k for k in expected if k not in tensors]
-    extra = [k for k in tensors if k not in expected]
-    if missing or extra:
-        raise CheckpointError(
-            f"{origin}: tensors do not match the {net.cfg.encoder}/{net.cfg.cell} network "
-            f"(missing {missing[:3]}, unexpected {extra[:3]})"
-        )
+    _require_same_names(origin, expected, tensors, f"{net.cfg.encoder}/{net.cfg.cell} network")
     for k, v in expected.items():
         if tuple(tensors[k].shape) != tuple(v.shape):
             raise CheckpointError(
