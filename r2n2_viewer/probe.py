@@ -28,6 +28,20 @@ def check_voxel(voxel: object, shape: tuple[int, ...] = (32, 32, 32)) -> Voxel:
     return v  # type: ignore[return-value]
 
 
+def parse_voxel(text: str, shape: tuple[int, ...] = (32, 32, 32)) -> Voxel:
+    """A voxel typed as three integers ("12, 5, 30", "12 5 30" or "(12, 5, 30)"), checked
+    against ``shape``; ValueError in one line otherwise."""
+    parts = str(text).strip().strip("()[]").replace(",", " ").split()
+    n = "x".join(map(str, shape))
+    if len(parts) != 3 or not all(p.lstrip("-").isdigit() for p in parts):
+        raise ValueError(f"type a voxel as three integers i, j, k (each 0..{shape[0] - 1}), "
+                         f"got {text!r}")
+    v = tuple(int(p) for p in parts)
+    if not all(0 <= c < m for c, m in zip(v, shape, strict=False)):
+        raise ValueError(f"voxel {v} is outside the {n} grid: each index is 0..{shape[0] - 1}")
+    return v  # type: ignore[return-value]
+
+
 def gate_cell(voxel: object, grid_shape: tuple[int, int, int] = (32, 32, 32),
               gate_shape: tuple[int, int, int] = (4, 4, 4)) -> Voxel:
     """The recurrent cell whose state decodes to ``voxel``: each cell of the (4, 4, 4)

@@ -145,3 +145,15 @@ def test_shown_voxels_follow_the_drawn_layers():
     assert np.argwhere(probe.shown_voxels(p, ["errors"], 0.4, band, truth)).tolist() == [
         [0, 0, 0], [3, 3, 3]]  # false negatives are drawn in the errors mode
     assert np.argwhere(probe.shown_voxels(p, ["band"], 0.4, band)).tolist() == [[1, 0, 0]]
+
+
+def test_parse_voxel_reads_three_indices_or_says_what_is_wrong():
+    assert probe.parse_voxel("12, 5, 30") == (12, 5, 30)
+    assert probe.parse_voxel(" (0 31 7) ") == (0, 31, 7)
+    assert probe.parse_voxel("[1,2,3]") == (1, 2, 3)
+    for bad, words in (("1, 2", "three integers"), ("a, b, c", "three integers"),
+                       ("1.5, 2, 3", "three integers"), ("1, 2, 32", "outside the 32x32x32"),
+                       ("-1, 2, 3", "outside")):
+        with pytest.raises(ValueError, match=words) as err:
+            probe.parse_voxel(bad)
+        assert "\n" not in str(err.value)

@@ -15,6 +15,7 @@ from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import QMainWindow, QMenu
 
 from ..cameras import PRESET_LABELS, PRESETS
+from ..slices import AXES
 from .state import MODE_LABELS, MODES
 
 Shortcut = str | QKeySequence.StandardKey | None
@@ -27,6 +28,7 @@ class ActionSpec:
     text: str = ""
     shortcut: Shortcut = None
     submenu: bool = False  # the handler fills a QMenu each time it opens
+    checkable: bool = False  # an on/off entry; the window keeps its tick in step (sync_checks)
 
 
 SEPARATOR = "-"
@@ -60,11 +62,21 @@ ACTIONS: tuple[ActionSpec, ...] = (
       for k, m in enumerate(MODES)),
     ActionSpec("&View", "reset_view_settings", "Reset &view settings"),
     ActionSpec("&View", SEPARATOR),
+    ActionSpec("&View", "slice_on", "&Slice plane of P", "Ctrl+L", checkable=True),
+    *(ActionSpec("&View", f"slice_axis:{a}", f"Slice across &{a}", f"Alt+{a.upper()}",
+                 checkable=True) for a in AXES),
+    ActionSpec("&View", "slice_up", "Move the slice +1", "Ctrl+Up"),
+    ActionSpec("&View", "slice_down", "Move the slice \u22121", "Ctrl+Down"),
+    ActionSpec("&View", SEPARATOR),
     ActionSpec("&View", "play", "&Play / pause", "Space"),
     ActionSpec("&View", "next_step", "&Next step", "Right"),
     ActionSpec("&View", "previous_step", "P&revious step", "Left"),
     ActionSpec("&View", SEPARATOR),
     ActionSpec("&View", "cancel", "&Cancel the running job", "Esc"),
+    ActionSpec("&Tools", "probing", "&Probe: click a voxel in the 3D view", "Ctrl+P",
+               checkable=True),
+    ActionSpec("&Tools", "probe_dialog", "Probe &voxel\u2026", "Ctrl+Shift+P"),
+    ActionSpec("&Tools", "clear_probe", "&Clear probe"),
 )
 
 
@@ -91,6 +103,7 @@ def build_actions(
             out[spec.name] = sub
             continue
         act = QAction(spec.text, window)
+        act.setCheckable(spec.checkable)
         if spec.shortcut is not None:
             act.setShortcut(QKeySequence(spec.shortcut))
             act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)

@@ -18,6 +18,7 @@ from PyQt6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from ..cameras import PRESETS
+from ..slices import AXES
 from . import settings as view_settings
 from .actions import build_actions
 from .busy import BusyArea
@@ -63,6 +64,7 @@ class MainWindow(QMainWindow):
         self.weights_spec = str(weights) if weights is not None else "default"
         self._build_ui()
         self.actions = build_actions(self, self._handlers())
+        self.sync_checks()
         notice = view_settings.restore(self.state, self.settings)
         self.worker.jobs.threshold = self.state.threshold
         self.worker.jobs.seen = self.state.mode == "seen"
@@ -143,7 +145,26 @@ class MainWindow(QMainWindow):
             **{f"mode:{m}": lambda m=m: s.update(mode=m) for m in MODES},
             "play": self.stepbar.toggle_play, "next_step": lambda: s.set_step(s.step + 1),
             "previous_step": lambda: s.set_step(s.step - 1), "cancel": self.worker.cancel,
+            "slice_on": lambda: s.update(slice_on=not s.slice_on),
+            **{f"slice_axis:{a}": lambda a=a: s.update(slice_on=True, slice_axis=a)
+               for a in AXES},
+            "slice_up": lambda: self.move_slice(1), "slice_down": lambda: self.move_slice(-1),
+            "probing": lambda: s.update(probing=not s.probing,
+                                        **({"probe_voxel": None} if s.probing else {})),
+            "probe_dialog": self.probe_dialog, "clear_probe": lambda: s.update(probe_voxel=None),
         }
+
+    def sync_checks(self) -> None:
+        """Tick the menu's on/off entries as the state says."""
+        s = self.state
+        ticks = {"slice_on": s.slice_on, "probing": s.probing,
+                 **{f"slice_axis:{a}": s.slice_on and s.slice_axis == a for a in AXES}}
+        for name, on in ticks.items():
+            act = self.actions[name]
+            act.blockSignals(True)
+            act.setChecked(on)
+            act.blockSignals(False)
+        self.actions["clear_probe"].setEnabled(s.probe_voxel is not None)
 
     def _connect(self) -> None:
         jobs = self.worker.jobs
@@ -230,6 +251,34 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("No voxel under the cursor: click on a drawn one", 5000)
         else:
             s.update(probe_voxel=voxel)
+
+    def probe_text(self, text: str) -> bool:
+        """Probe the voxel typed as "i, j, k"; a bad entry is said in one line (False)."""
+        from ..probe import parse_voxel
+
+        try:
+            voxel = parse_voxel(text)
+        except ValueError as exc:
+            self.errors.show("Cannot probe this voxel", str(exc))
+            return False
+        self.state.update(probing=True, probe_voxel=voxel)
+        return True
+
+    def probe_dialog(self) -> None:
+        """Tools > Probe voxel...: type a voxel's indices (reaches voxels hidden inside)."""
+        from PyQt6.QtWidgets import QInputDialog
+
+        v = self.state.probe_voxel
+        text, ok = QInputDialog.getText(
+            self, "Probe voxel", "Voxel indices i, j, k (x, y, z; each 0..31):",
+            text="16, 16, 16" if v is None else f"{v[0]}, {v[1]}, {v[2]}")
+        if ok:
+            self.probe_text(text)
+
+    def move_slice(self, delta: int) -> None:
+        """Move the slice plane by ``delta`` voxels (it shows the plane if hidden)."""
+        s = self.state
+        s.update(slice_on=True, slice_index=max(0, min(31, s.slice_index + delta)))
 
     def view_cameras(self) -> list[Any]:
         """The known camera of each view (None where unknown)."""
@@ -341,6 +390,8 @@ class MainWindow(QMainWindow):
     # --- showing ------------------------------------------------------------------------
     def _on_state(self, changed: frozenset[str]) -> None:
         view_settings.save(self.state, self.settings, changed)
+        if changed & {"slice_on", "slice_axis", "probing", "probe_voxel"}:
+            self.sync_checks()
         if "threshold" in changed:
             self.threshold_timer.start()
         if "band" in changed:

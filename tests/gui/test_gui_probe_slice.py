@@ -137,3 +137,50 @@ def test_state_checks_the_probe_and_slice_fields(qapp):
         with pytest.raises(ValueError):
             s.update(**bad)
     assert (s.probe_voxel, s.slice_axis, s.slice_index) == ((1, 2, 3), "x", 0)
+
+
+def test_probe_and_slice_from_the_menu_bar_and_keys(qtbot, make_window, ckpt, images):
+    w = make_window(ckpt)
+    drop(w, files(*images[:2]))
+    wait_idle(qtbot, w)
+    qtbot.waitUntil(lambda: not w.state.playing, timeout=10_000)
+    s, acts = w.state, w.actions
+    titles = [m.title() for m in w.menuBar().findChildren(type(acts["demos"]))
+              if m.parent() is w.menuBar()]
+    assert "&Tools" in titles
+    tools = next(m for m in w.menuBar().findChildren(type(acts["demos"]))
+                 if m.title() == "&Tools")
+    assert [a.text() for a in tools.actions()] == [
+        acts[n].text() for n in ("probing", "probe_dialog", "clear_probe")]
+    assert acts["slice_on"].isCheckable() and not acts["slice_on"].isChecked()
+
+    qtbot.keyClick(w, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)  # Ctrl+L
+    assert s.slice_on and acts["slice_on"].isChecked() and acts["slice_axis:z"].isChecked()
+    assert w.panel.slice_box.check.isChecked() and w.viewport.slice_values is not None
+    qtbot.keyClick(w, Qt.Key.Key_X, Qt.KeyboardModifier.AltModifier)  # Alt+X
+    assert s.slice_axis == "x" and acts["slice_axis:x"].isChecked()
+    assert not acts["slice_axis:z"].isChecked()
+    qtbot.keyClick(w, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
+    assert s.slice_index == 17 and w.panel.slice_box.slider.value() == 17
+    acts["slice_down"].trigger()
+    acts["slice_down"].trigger()
+    assert s.slice_index == 15
+    w.panel.slice_box.check.setChecked(False)  # the panel and the menu agree
+    assert not acts["slice_on"].isChecked() and not acts["slice_axis:x"].isChecked()
+
+    assert not acts["clear_probe"].isEnabled()
+    assert not w.probe_text("3, 4")  # a bad entry: one line, nothing probed
+    assert w.errors.history[-1][0] == "Cannot probe this voxel"
+    assert "three integers" in w.errors.history[-1][1] and s.probe_voxel is None
+    w.errors.close()
+    assert w.probe_text("16, 12, 20")
+    assert s.probing and s.probe_voxel == (16, 12, 20) and acts["probing"].isChecked()
+    box = w.panel.probe_box
+    assert box.check.isChecked() and "(16, 12, 20)" in box.label.text()
+    assert w.viewport.probe_marker == (16, 12, 20) and acts["clear_probe"].isEnabled()
+    acts["clear_probe"].trigger()
+    assert s.probe_voxel is None and s.probing and "No voxel probed" in box.label.text()
+    qtbot.keyClick(w, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)  # Ctrl+P: off
+    assert not s.probing and not acts["probing"].isChecked() and not box.check.isChecked()
+    qtbot.keyClick(w, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    assert s.probing and w.viewport.probing
