@@ -3,8 +3,12 @@
 One zip archive holding ``sequence.json`` and, per view, the picture exactly as it was
 given (its encoded bytes) and its stroke masks (1-bit PNGs). The JSON names the weights
 (``"default"`` or a path), the threshold and, per view, its label and preparation
-settings (:class:`~r2n2_viewer.images.PrepSettings`). Preparing each picture with its
-settings gives the same network inputs, so the same model gives the same steps.
+settings (:class:`~r2n2_viewer.images.PrepSettings`) and, where it is known (a demo's
+view, a dataset model's rendering), its camera: ``"camera": {"line": <the
+rendering_metadata.txt line>, "grid": {"translate": [x, y, z], "scale": s, "resolution":
+32}}``, so "look from view k" and seen vs. inferred work after reopening (files without
+cameras open as before). Preparing each picture with its settings gives the same network
+inputs, so the same model gives the same steps.
 
 Reading never executes code (JSON and pictures only) and refuses a hostile file with one
 line (:class:`SequenceError`): not a zip, a missing or malformed ``sequence.json``, wrong
@@ -121,6 +125,13 @@ def _settings_json(s: PrepSettings, stem: str, members: dict[str, bytes]) -> dic
     return out
 
 
+def _camera_json(camera: Any) -> dict[str, Any]:
+    box = camera.box
+    return {"line": camera.line,
+            "grid": {"translate": [float(c) for c in box.translate], "scale": float(box.scale),
+                     "resolution": int(box.resolution)}}
+
+
 def save_sequence(path: str | os.PathLike, seq: Sequence) -> Path:
     """Write ``seq`` to ``path`` atomically (the ``.r2n2seq`` suffix is added if missing)."""
     path = Path(path)
@@ -134,8 +145,11 @@ def save_sequence(path: str | os.PathLike, seq: Sequence) -> Path:
         stem = f"{k:03d}"
         image = f"views/{stem}{v.suffix}"
         members[image] = v.image
-        views.append({"image": image, "label": v.label,
-                      "settings": _settings_json(v.settings, stem, members)})
+        entry = {"image": image, "label": v.label,
+                 "settings": _settings_json(v.settings, stem, members)}
+        if v.camera is not None:
+            entry["camera"] = _camera_json(v.camera)
+        views.append(entry)
     manifest = {"format": FORMAT, "version": VERSION, "weights": str(seq.weights),
                 "threshold": float(seq.threshold), "views": views}
     buf = io.BytesIO()
@@ -228,8 +242,39 @@ def _read(z: zipfile.ZipFile, name: str) -> Sequence:
         image = _member(z, name, member, MAX_FILE_BYTES)
         settings = _settings(z, name, k, v.get("settings", {}))
         suffix = Path(member).suffix or ".img"
-        out.append(SequenceView(image, label[:200], settings, suffix))
+        camera = _camera(name, k, v.get("camera"))
+        out.append(SequenceView(image, label[:200], settings, suffix, camera))
     return Sequence(out, weights, float(threshold))
+
+
+def _camera(name: str, k: int, c: Any) -> Any:
+    """A view's camera (cameras.ViewCamera), None when the file gives none."""
+    if c is None:
+        return None
+    from .cameras import ViewCamera
+    from .models.camera import GridBox
+
+    grid = c.get("grid") if isinstance(c, dict) else None
+    if not isinstance(c, dict) or not isinstance(c.get("line"), str) or \
+            not isinstance(grid, dict):
+        raise SequenceError(f"{name}: view {k}: \"camera\" must be {{\"line\": \"...\", "
+                            "\"grid\": {...}}")
+    translate, resolution = grid.get("translate"), grid.get("resolution", 32)
+    if not isinstance(translate, list) or len(translate) != 3:
+        raise SequenceError(f"{name}: view {k}: the camera's grid \"translate\" must be "
+                            "[x, y, z]")
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or \
+            not 1 <= resolution <= 1024:
+        raise SequenceError(f"{name}: view {k}: the camera's grid \"resolution\" must be an "
+                            f"integer 1..1024, got {resolution!r}")
+    try:
+        box = GridBox(tuple(_number(name, k, "translate", t) for t in translate),
+                      _number(name, k, "scale", grid.get("scale")), resolution)
+        return ViewCamera(c["line"][:400], box)
+    except ValueError as exc:
+        if isinstance(exc, SequenceError):
+            raise
+        raise SequenceError(f"{name}: view {k}: bad camera ({exc})") from None
 
 
 def _number(name: str, k: int, key: str, value: Any) -> float:

@@ -124,3 +124,50 @@ def test_save_is_atomic_on_error(tmp_path, pictures):
         save_sequence(target, Sequence([], "default"))
     assert target.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.r2n2seq"]
+
+
+def test_cameras_saved_and_read_back_old_files_still_open(tmp_path, pictures):
+    from dataclasses import replace
+
+    from r2n2_viewer.cameras import ViewCamera, view_cameras
+    from r2n2_viewer.demo import list_demos
+
+    demo = list_demos()[0]
+    cams = view_cameras(demo.images[:2])
+    assert all(c is not None for c in cams)
+    views = [replace(view_from_source(p, f"v{i}"), camera=c)
+             for i, (p, c) in enumerate(zip(demo.images[:2], cams, strict=True))]
+    views.append(view_from_source(pictures[0], "own photo"))  # no camera
+    back = read_sequence(save_sequence(tmp_path / "cams", Sequence(views)))
+    assert [v.camera for v in back.views] == [*cams, None]
+    assert isinstance(back.views[0].camera, ViewCamera)
+    np.testing.assert_allclose(back.views[1].camera.index_camera().position,
+                               cams[1].index_camera().position)
+    with zipfile.ZipFile(tmp_path / "cams.r2n2seq") as z:
+        manifest = json.loads(z.read("sequence.json"))
+    assert manifest["version"] == 1 and "camera" not in manifest["views"][2]
+    assert manifest["views"][0]["camera"]["line"] == cams[0].line
+
+    # a file written before cameras were stored: no "camera" key at all
+    old = _zip(tmp_path / "old.r2n2seq", GOOD, {"views/001.png": open(pictures[0], "rb").read()})
+    seq = read_sequence(old)
+    assert len(seq.views) == 1 and seq.views[0].camera is None
+
+
+@pytest.mark.parametrize("camera, expect", [
+    ("245 27 0 0.8 49", "\"camera\" must be"),
+    ({"line": "1 2 3", "grid": {"translate": [0, 0, 0], "scale": 1}}, "bad camera"),
+    ({"line": "245 27 0 0.8 49", "grid": {"translate": [0, 0], "scale": 1}}, "translate"),
+    ({"line": "245 27 0 0.8 49", "grid": {"translate": [0, 0, 0], "scale": -1}}, "bad camera"),
+    ({"line": "245 27 0 0.8 49", "grid": {"translate": [0, 0, "a"], "scale": 1}},
+     "finite number"),
+    ({"line": "245 27 0 0.8 49", "grid": {"translate": [0, 0, 0], "scale": 1,
+                                          "resolution": True}}, "resolution"),
+])
+def test_hostile_cameras_one_line(tmp_path, pictures, camera, expect):
+    manifest = {**GOOD, "views": [{**GOOD["views"][0], "camera": camera}]}
+    path = _zip(tmp_path / "bad.r2n2seq", manifest,
+                {"views/001.png": open(pictures[0], "rb").read()})
+    with pytest.raises(SequenceError) as info:
+        read_sequence(path)
+    assert expect in str(info.value) and "\n" not in str(info.value)

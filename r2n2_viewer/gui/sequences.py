@@ -86,7 +86,8 @@ class SequenceFiles:
         return written
 
     def open(self, path: str | os.PathLike) -> bool:
-        """Replace the views with the sequence in ``path`` (its weights and threshold)."""
+        """Replace the views with the sequence in ``path`` (its weights, threshold and the
+        views' cameras where known)."""
         w = self.window
         try:
             seq = read_sequence(path)
@@ -104,7 +105,8 @@ class SequenceFiles:
         t = min(THRESHOLD_MAX, max(THRESHOLD_MIN, seq.threshold))  # the slider's range
         w.state.update(threshold=t, playing=False)
         w.worker.set_threshold(w.state.threshold)
-        w.worker.add_images([ImageSource(v.image, v.label, v.settings) for v in seq.views])
+        w.worker.add_images([ImageSource(v.image, v.label, v.settings, v.camera)
+                             for v in seq.views])
         return True
 
     def export_npz(self, path: str | os.PathLike) -> bool:

@@ -97,3 +97,30 @@ def test_own_photos_have_no_camera_to_look_from(qtbot, make_window, ckpt, images
     qtbot.waitUntil(lambda: w.snapshot.scenes[-1].seen_known, timeout=60_000)
     scene = w.snapshot.scenes[-1]
     assert scene.seen_views == 0 and scene.n_seen == 0 and scene.n_inferred == scene.n_voxels
+
+
+def test_sequence_file_keeps_the_views_cameras(qtbot, make_window, ckpt, tmp_path):
+    from r2n2_viewer.sequence import SUFFIX
+
+    demo = list_demos()[0]
+    w = make_window(ckpt)
+    _open_demo(qtbot, w, demo.name)
+    cams = view_cameras(demo.images)
+    saved = w.sequences.save(tmp_path / "demo")
+    assert saved is not None and saved.suffix == SUFFIX
+    w.clear_views()
+    wait_idle(qtbot, w)
+    assert w.view_cameras() == []
+    assert w.sequences.open(saved)
+    qtbot.waitUntil(lambda: w.snapshot is not None and len(w.snapshot.scenes) == 5
+                    and not w.busy_now, timeout=240_000)
+    assert w.view_cameras() == cams  # reopened with its cameras
+    assert w.look_from_view(4)
+    np.testing.assert_allclose(w.viewport.camera_pose[0], cams[3].index_camera().position,
+                               atol=1e-6)
+    w.state.update(mode="seen")
+    wait_idle(qtbot, w)
+    qtbot.waitUntil(lambda: all(sc.seen_known for sc in w.snapshot.scenes), timeout=120_000)
+    scene = w.snapshot.scenes[2]
+    split = seen_and_inferred(w.snapshot.steps[2].probabilities, cams[:3], w.state.threshold)
+    assert scene.seen_views == 3 and scene.n_seen == split.counts["seen"] > 0
