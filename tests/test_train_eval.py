@@ -352,3 +352,30 @@ def test_train_pools_several_data_folders(tiny_data, tmp_path, capsys):
     assert len(err.splitlines()) == 1 and "one count per folder" in err
     assert main([*base, "--iterations", "2", "--data-repeat", "1,x"]) == 2
     assert "whole numbers" in capsys.readouterr().err
+
+
+def test_eval_orders_average_independent_view_draws(tiny_data, tiny_net, tiny_checkpoint,
+                                                   capsys):
+    """--orders N scores each model on N sequences of views drawn with seeds seed..seed+N-1:
+    the mean of N single-order runs, with the model count unchanged."""
+    from r2n2_viewer.cli import main
+    from r2n2_viewer.models.evaluate import evaluate
+
+    singles = [evaluate(tiny_net, tiny_data, "all", 2, seed=s, progress=False)
+               for s in (3, 4, 5)]
+    assert singles[0]["overall"] != pytest.approx(singles[1]["overall"])  # draws differ
+    three = evaluate(tiny_net, tiny_data, "all", 2, seed=3, orders=3, thresholds=[0.4, 0.5],
+                     progress=False)
+    assert three["models"] == singles[0]["models"] == 10
+    assert three["sequences"] == 30 and three["orders"] == 3
+    assert three["by_threshold"]["0.5"]["models"] == 10
+    for cat in singles[0]["per_category"]:
+        for k in "12":
+            mean = np.mean([s["per_category"][cat][k] for s in singles])
+            assert three["per_category"][cat][k] == pytest.approx(mean)
+    assert main(["eval", "--weights", tiny_checkpoint, "--data", str(tiny_data), "--split",
+                 "all", "--max-views", "2", "--orders", "2", "--device", "cpu"]) == 0
+    assert "(10 models, 2 random view orders each)" in capsys.readouterr().out
+    assert main(["eval", "--weights", tiny_checkpoint, "--data", str(tiny_data),
+                 "--orders", "0"]) == 2
+    assert "--orders: must be at least 1" in capsys.readouterr().err

@@ -31,6 +31,9 @@ def register(sub) -> None:
                    "(the first is the result's main one; replaces --threshold)")
     p.add_argument("--max-views", type=positive_int, default=5, help="K: views per model")
     p.add_argument("--seed", type=int, default=0, help="seed of the view orders")
+    p.add_argument("--orders", type=positive_int, default=1,
+                   help="sequences of independently drawn views per model, all averaged "
+                   "(seeds --seed, --seed+1, ...; default 1)")
     p.add_argument("--limit", type=positive_int, help="evaluate at most this many models")
     p.add_argument("--baseline", choices=["mean-shape"],
                    help="also print an image-blind baseline beside the model")
@@ -49,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
     device = pick_device(args.device)
     net, meta = load_model(args.weights, device)
     result = ev.evaluate(net, args.data, args.split, args.max_views, args.threshold,
-                         args.seed, args.limit, device, thresholds=args.thresholds)
+                         args.seed, args.limit, device, thresholds=args.thresholds,
+                         orders=args.orders)
     result["weights"] = str(args.weights)
     result["split"] = args.split
     baseline = None
