@@ -2,21 +2,26 @@
 
 Each rendered view (137x137 RGBA of a ShapeNet-format dataset: ``r2n2 synth`` output or
 Sweet Home 3D renders, test split) is enlarged 3x and composited at a random place near
-the centre of a random 1024x768 crop of a photographic background (JPEG-encoded at
-quality 90, as a camera would). ``images.prepare_photo`` (``--segment``, default auto) then
-finds the object; reported:
+the centre of a random 1024x768 crop of a photographic background of the held-out split
+(``models.data.composites.wallpaper_split``: the segmenter never saw them), JPEG-encoded
+at quality 90, as a camera would. ``images.prepare_photo`` then finds the object with
+each method of ``--segment`` (default ``grabcut,auto``: before -> after on the SAME
+composites); reported per method:
 
-- mask IoU of the found mask (working resolution) against the render's alpha > 0.5;
+- mask IoU of the found mask (working resolution) against the render's alpha > 0.5, and
+  the preparation time per photo (torch on 1 thread);
 - reconstruction IoU (the model, threshold 0.4, after 1 and after --views views) of the
   composited views against the same views given as renderings (the dataset's test
   transform) and as photos on a plain 240-grey backdrop (plain segmentation: separates the
   cost of photo framing from the cost of the cluttered background).
 
-Failure cases (mask IoU < 0.9) are saved as pictures (photo | found mask | network input)
-under --out, with montage.png: the best, median and worst composites side by side.
+Failure cases (mask IoU < 0.9) of the last method are saved as pictures (photo | found
+mask | network input) under --out, with montage.png: the best, median and worst
+composites side by side.
 
     nice -n 10 python benchmarks/segmentation.py --data DATA --backgrounds BGDIR \\
-        --out /tmp/seg [--views 3] [--limit 40] [--weights default] [--mask-only]
+        --out /tmp/seg [--views 3] [--limit 40] [--weights default] [--mask-only] \\
+        [--segment grabcut,auto]
 """
 
 from __future__ import annotations
@@ -32,17 +37,13 @@ from PIL import Image
 
 from r2n2_viewer.images import PrepSettings, load_view, prepare_photo, to_pil
 from r2n2_viewer.models.data.categories import load_categories
+from r2n2_viewer.models.data.composites import wallpapers
 from r2n2_viewer.models.data.shapenet import build_index
 from r2n2_viewer.models.voxels import iou, read_binvox
 from r2n2_viewer.session import ReconstructionSession
 
 PHOTO = (1024, 768)
 ENLARGE = 3
-
-
-def backgrounds(folder: Path) -> list[Path]:
-    exts = {".jpg", ".jpeg", ".png", ".webp"}
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in exts)
 
 
 def background_crop(path: Path, rng: np.random.Generator) -> Image.Image:
@@ -146,12 +147,21 @@ def main() -> None:
     ap.add_argument("--split", default="test")
     ap.add_argument("--views", type=int, default=3, help="views per model")
     ap.add_argument("--limit", type=int, default=40, help="models at most")
-    ap.add_argument("--segment", default="auto", choices=["auto", "plain", "grabcut"])
+    ap.add_argument("--segment", default="grabcut,auto",
+                    help="comma-separated methods, each run on the same composites "
+                    "(auto, plain, learned, grabcut); failure pictures are the last one's")
     ap.add_argument("--weights", default="default")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--mask-only", action="store_true",
                     help="mask IoU only: no plain-backdrop photos, no reconstructions (fast)")
     args = ap.parse_args()
+    import torch
+
+    torch.set_num_threads(1)
+    methods_asked = [m.strip() for m in args.segment.split(",") if m.strip()]
+    for m in methods_asked:
+        if m not in ("auto", "plain", "learned", "grabcut"):
+            ap.error(f"unknown --segment method {m!r}")
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -171,31 +181,36 @@ def main() -> None:
         names = load_categories(Path(args.data) / "categories.json")
     except (OSError, ValueError):
         names = {}
-    bgs = backgrounds(Path(args.backgrounds))
+    bgs = wallpapers(args.backgrounds, "held-out")  # never seen by the segmenter
     session = None if args.mask_only else ReconstructionSession(args.weights, device="cpu")
-    settings = PrepSettings(segment=args.segment)
     plain = PrepSettings(segment="plain")
-    mask_ious, methods, times = [], Counter(), []
-    recon: dict[str, list[list[float]]] = {"rendering": [], "plain photo": [], "cluttered": []}
-    per_cat: dict[str, list[float]] = defaultdict(list)
+    last = methods_asked[-1]
+    mask_ious: dict[str, list[float]] = {m: [] for m in methods_asked}
+    times: dict[str, list[float]] = {m: [] for m in methods_asked}
+    used: dict[str, Counter] = {m: Counter() for m in methods_asked}
+    kinds = ["rendering", "plain photo"] + [f"cluttered {m}" for m in methods_asked]
+    recon: dict[str, list[list[float]]] = {k: [] for k in kinds}
+    per_cat: dict[str, dict[str, list[float]]] = {m: defaultdict(list) for m in methods_asked}
     failures = 0
     thumbs: list[tuple[float, Image.Image]] = []
     for rec in records:
         truth_vox = read_binvox(rec.voxel_path)
-        seq = {"rendering": [], "plain photo": [], "cluttered": []}
+        seq: dict[str, list[np.ndarray]] = {k: [] for k in kinds}
         for name in rec.views[: args.views]:
             path = rec.rendering_dir / name
             rgba = Image.open(path)
             rgba.load()
             bg_path = bgs[int(rng.integers(len(bgs)))]
             photo, truth = composite(rgba, background_crop(bg_path, rng), rng)
-            t0 = time.perf_counter()
-            prep = prepare_photo(photo, settings)
-            times.append(time.perf_counter() - t0)
-            methods[prep.method] += 1
-            m_iou = mask_iou(prep.mask > 0.5, truth)
-            mask_ious.append(m_iou)
-            per_cat[names.get(rec.synset, rec.synset)].append(m_iou)
+            for m in methods_asked:
+                t0 = time.perf_counter()
+                prep = prepare_photo(photo, PrepSettings(segment=m))
+                times[m].append(time.perf_counter() - t0)
+                used[m][prep.method] += 1
+                m_iou = mask_iou(prep.mask > 0.5, truth)
+                mask_ious[m].append(m_iou)
+                per_cat[m][names.get(rec.synset, rec.synset)].append(m_iou)
+                seq[f"cluttered {m}"].append(prep.view)
             thumbs.append((m_iou, thumbnail(photo, prep.mask, prep.view)))
             if m_iou < 0.9:
                 failures += 1
@@ -207,41 +222,44 @@ def main() -> None:
             grey, _ = composite(rgba, Image.new("RGB", PHOTO, (240, 240, 240)), rng)
             seq["rendering"].append(load_view(path))
             seq["plain photo"].append(prepare_photo(grey, plain).view)
-            seq["cluttered"].append(prep.view)
-        if args.mask_only:
-            k = len(rec.views[: args.views])
-            print(f"{names.get(rec.synset, rec.synset):>12} {rec.model_id}: mask IoU "
-                  f"{', '.join(f'{v:.3f}' for v in mask_ious[-k:])}", flush=True)
-            continue
-        for kind, views in seq.items():
-            session.reset()
-            scores = [iou(session.add_view(v).probabilities >= 0.4, truth_vox) for v in views]
-            recon[kind].append(scores)
-        print(f"{names.get(rec.synset, rec.synset):>12} {rec.model_id}: mask IoU "
-              f"{', '.join(f'{v:.3f}' for v in mask_ious[-len(seq['cluttered']):])}; "
-              f"recon IoU at {len(seq['cluttered'])} views: "
-              + ", ".join(f"{k} {recon[k][-1][-1]:.3f}" for k in recon), flush=True)
+        k = len(rec.views[: args.views])
+        line = f"{names.get(rec.synset, rec.synset):>12} {rec.model_id}: mask IoU " + "; ".join(
+            f"{m} {', '.join(f'{v:.3f}' for v in mask_ious[m][-k:])}" for m in methods_asked)
+        if not args.mask_only:
+            for kind, views in seq.items():
+                session.reset()
+                scores = [iou(session.add_view(v).probabilities >= 0.4, truth_vox)
+                          for v in views]
+                recon[kind].append(scores)
+            line += f"; recon IoU at {k} views: " + ", ".join(
+                f"{kind} {recon[kind][-1][-1]:.3f}" for kind in kinds)
+        print(line, flush=True)
 
-    n = len(mask_ious)
+    n = len(mask_ious[last])
     montage(thumbs, out / "montage.png")
     print(f"\n{len(records)} models x {args.views} views = {n} composites on "
-          f"{len(bgs)} backgrounds; segment={args.segment}; methods used: {dict(methods)}")
-    print(f"mask IoU: mean {np.mean(mask_ious):.3f}, median {np.median(mask_ious):.3f}, "
-          f">= 0.90 for {np.mean(np.array(mask_ious) >= 0.9):.1%} ({failures} failure "
-          f"pictures in {out})")
-    print(f"preparation time: median {1000 * statistics.median(times):.0f} ms, "
-          f"max {1000 * max(times):.0f} ms")
-    print("mask IoU per category: " + ", ".join(
-        f"{c} {np.mean(v):.3f}" for c, v in sorted(per_cat.items())))
+          f"{len(bgs)} held-out backgrounds (split {args.split})")
+    print(f"{'method':>10} {'mean':>6} {'median':>6} {'>=0.90':>7} {'time median':>12} "
+          f"{'max':>6}  used")
+    for m in methods_asked:
+        v = np.array(mask_ious[m])
+        print(f"{m:>10} {v.mean():>6.3f} {np.median(v):>6.3f} {np.mean(v >= 0.9):>7.1%} "
+              f"{1000 * statistics.median(times[m]):>9.0f} ms {1000 * max(times[m]):>4.0f} ms"
+              f"  {dict(used[m])}")
+    print(f"({failures} failure pictures of {last} in {out})")
+    for m in methods_asked:
+        print(f"mask IoU per category, {m}: " + ", ".join(
+            f"{c} {np.mean(v):.3f}" for c, v in sorted(per_cat[m].items())))
     if args.mask_only:
         return
-    print(f"{'views given as':>14} {'IoU @1 view':>12} {'IoU @' + str(args.views) + ' views':>13}")
+    print(f"{'views given as':>18} {'IoU @1 view':>12} {'IoU @' + str(args.views) + ' views':>13}")
     for kind, rows in recon.items():
         a = np.array([r + [r[-1]] * (args.views - len(r)) for r in rows])
-        print(f"{kind:>14} {a[:, 0].mean():>12.3f} {a[:, -1].mean():>13.3f}")
-    diff = np.mean([r[-1] for r in recon["cluttered"]]) - np.mean(
-        [r[-1] for r in recon["rendering"]])
-    print(f"cluttered - rendering at {args.views} views: {diff:+.3f}")
+        print(f"{kind:>18} {a[:, 0].mean():>12.3f} {a[:, -1].mean():>13.3f}")
+    ref = np.mean([r[-1] for r in recon["plain photo"]])
+    for m in methods_asked:
+        diff = np.mean([r[-1] for r in recon[f"cluttered {m}"]]) - ref
+        print(f"cluttered ({m}) - plain photo at {args.views} views: {diff:+.3f}")
 
 
 if __name__ == "__main__":

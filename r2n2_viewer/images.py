@@ -13,12 +13,15 @@ simple wrapper returning only the input. Paths are chosen from the picture itsel
 - **No alpha** (photos): the object is found by ``segment`` (see ``SEGMENT_MODES``):
   ``plain`` - the background colour is the median of a band along the border, the
   object every pixel differing from it by more than ``tolerance`` (cleaned with a
-  morphological opening, holes filled); ``grabcut`` - OpenCV's GrabCut (colour models of
-  object and background, graph cut), seeded by the border and by optional stroke masks;
-  ``none`` - the whole picture is the object; ``auto`` (default) - ``plain`` when the
-  border is uniform and the plain mask is one object clear of the edge (a patterned
-  backdrop with a uniform border is not), else ``grabcut`` (falling back to ``plain``,
-  then ``none``, when GrabCut keeps nothing). Pixels outside the object become the background.
+  morphological opening, holes filled); ``learned`` - the bundled foreground segmenter
+  (a small U-Net trained on renderings over photographic backdrops,
+  ``segmentation.learned_mask``; with strokes, its probabilities seed GrabCut);
+  ``grabcut`` - OpenCV's GrabCut (colour models of object and background, graph cut),
+  seeded by the border and by optional stroke masks; ``none`` - the whole picture is the
+  object; ``auto`` (default) - ``plain`` when the border is uniform, there are no strokes
+  and the plain mask is one object clear of the edge (a patterned backdrop with a uniform
+  border is not), else ``learned`` (falling back to ``grabcut``, then ``plain``, then
+  ``none``, when it keeps nothing). Pixels outside the object become the background.
 
 The last two are then framed like a ShapeNet rendering: the object's bounding box is
 centred in a 137x137 canvas of background colour with its longer side filling
@@ -67,7 +70,7 @@ _CROP = slice(CROP_OFFSET, CROP_OFFSET + VIEW_SIZE)  # the test-time centre crop
 MAX_PIXELS = 64_000_000
 MAX_FILE_BYTES = 1 << 30  # larger files are refused before reading (a 64 MP TIFF is ~200 MB)
 WORK_SIZE = 1024  # the mask is computed on a copy at most this many pixels a side
-SEGMENT_MODES = ("auto", "plain", "grabcut", "none")
+SEGMENT_MODES = ("auto", "plain", "learned", "grabcut", "none")
 UNIFORM_BORDER = 0.9  # auto: plain when this share of the border matches its median colour
 ONE_OBJECT = 0.8  # ... and one part holds this share of the plain mask
 ONE_OBJECT_BORDER = 0.1  # ... which touches at most this share of the picture's edge
@@ -88,8 +91,9 @@ class PrepSettings:
     the picture, which is then padded with the background). None: framed automatically
     from the object mask with ``frame_fraction``.
     ``foreground`` / ``background_strokes``: boolean masks (any resolution, the picture's
-    aspect) of pixels the user marked as object / background: GrabCut seeds; with
-    ``plain`` they override the mask. With ``auto``, strokes select GrabCut.
+    aspect) of pixels the user marked as object / background: GrabCut seeds (with
+    ``learned``, GrabCut starts from the segmenter's probabilities); with ``plain`` they
+    override the mask. With ``auto``, strokes select ``learned``.
     """
 
     segment: str = "auto"
@@ -127,7 +131,7 @@ class PreparedView:
     preview: Image.Image  # the upright picture at the working resolution (mask's grid)
     crop_box: tuple[float, float, float, float]  # full-picture pixels shown in the input
     image_size: tuple[int, int]  # (width, height) of the full, upright picture
-    method: str  # "rendering", "alpha", "plain", "grabcut" or "none"
+    method: str  # "rendering", "alpha", "plain", "learned", "grabcut" or "none"
     timings: dict[str, float] = field(default_factory=dict)  # ms: decode, mask, crop, total
 
 
@@ -153,8 +157,9 @@ def prepare_photo(source: ImageSource, settings: PrepSettings | None = None,
                   cancel_check: Callable[[], None] | None = None) -> PreparedView:
     """``source`` (path, encoded bytes or PIL image) -> the network input and its making.
 
-    ``cancel_check``: called after decoding and between GrabCut's iterations; whatever it
-    raises stops the preparation (and propagates), so a cancel lands within one step.
+    ``cancel_check``: called after decoding, between the learned segmenter's two passes
+    and between GrabCut's iterations; whatever it raises stops the preparation (and
+    propagates), so a cancel lands within one step.
     """
     s = settings or PrepSettings()
     t0 = time.perf_counter()
@@ -462,8 +467,8 @@ def _segment(work: Image.Image, s: PrepSettings, name: str,
     fg = _resized_strokes(s.foreground, (h, w))
     bgs = _resized_strokes(s.background_strokes, (h, w))
     method = s.segment
+    strokes = (fg is not None and fg.any()) or (bgs is not None and bgs.any())
     if method == "auto":
-        strokes = (fg is not None and fg.any()) or (bgs is not None and bgs.any())
         if not strokes and border_uniformity(rgb, s.tolerance) >= UNIFORM_BORDER:
             mask = plain_mask(rgb, s.tolerance)
             if not mask.any():
@@ -471,7 +476,7 @@ def _segment(work: Image.Image, s: PrepSettings, name: str,
                                  "background colour)")
             if _one_object(mask):
                 return mask, "plain"
-        method = "grabcut"
+        method = "learned"
     if method == "none":
         return np.ones((h, w), np.float32), "none"
     if method == "plain":
@@ -483,17 +488,22 @@ def _segment(work: Image.Image, s: PrepSettings, name: str,
         if not mask.any():
             raise ImageError(f"{name}: no object found (every pixel matches the background "
                              "colour)")
-    else:
-        from .segmentation import grabcut_mask
+        return mask, method
+    from .segmentation import grabcut_mask, learned_mask
 
+    if method == "learned":
+        mask = learned_mask(rgb, fg, bgs, cancel_check=cancel_check)
+        if not mask.any() and s.segment == "auto":  # the net sees no object: GrabCut's turn
+            method = "grabcut"
+    if method == "grabcut":
         mask = grabcut_mask(rgb, fg, bgs, cancel_check=cancel_check)
         if not mask.any() and s.segment == "auto":  # nothing separable: fall back
             mask, method = plain_mask(rgb, s.tolerance), "plain"
             if not mask.any():
                 return np.ones((h, w), np.float32), "none"
-        if not mask.any():
-            raise ImageError(f"{name}: no object found (the segmentation kept no pixel); "
-                             "mark the object with foreground strokes or use --segment none")
+    if not mask.any():
+        raise ImageError(f"{name}: no object found (the segmentation kept no pixel); "
+                         "mark the object with foreground strokes or use --segment none")
     return mask, method
 
 

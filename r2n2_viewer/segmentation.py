@@ -1,4 +1,12 @@
-"""Object masks for photos whose background is not plain: OpenCV's GrabCut.
+"""Object masks for photos whose background is not plain: a learned segmenter, GrabCut.
+
+``learned_mask``: the bundled foreground segmenter (``models.segmenter``, a small U-Net
+trained on renderings composited over photographic backdrops; ``assets/segmenter.safetensors``)
+gives P(object) per pixel; the object is its main connected parts above 0.5, holes
+filled. With user strokes its probabilities become GrabCut's starting labels (``prior``)
+and the strokes hard seeds, so that a stroke moves the outline along colour edges.
+
+``grabcut_mask``:
 
 GrabCut (Rother et al. 2004, ``cv2.grabCut``) fits Gaussian-mixture colour models to the
 object and to the background and separates them with a graph cut, iterating. Nothing is
@@ -15,7 +23,9 @@ holding most of the mask, holes filled.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from scipy import ndimage
@@ -37,6 +47,7 @@ def grabcut_mask(
     iterations: int = ITERATIONS,
     refine: bool = True,
     cancel_check: Callable[[], None] | None = None,
+    prior: np.ndarray | None = None,
 ) -> np.ndarray:
     """Boolean object mask of an (H, W, 3) uint8 RGB picture.
 
@@ -44,6 +55,9 @@ def grabcut_mask(
     user's strokes win over everything else (hole filling included).
     ``cancel_check``: called before every GrabCut iteration; whatever it raises stops the
     segmentation there (a cancel button lands within one iteration).
+    ``prior``: optional (H, W) P(object) (the learned segmenter's) replacing the border
+    and colour-edge seeds: above 0.5 probable object, else probable background, below
+    0.02 and away from the object background for sure.
     """
     import cv2
 
@@ -53,7 +67,7 @@ def grabcut_mask(
     small = cv2.resize(np.ascontiguousarray(rgb[..., ::-1]), (sw, sh),
                        interpolation=cv2.INTER_AREA)
     by, bx = max(1, round(BORDER * sh)), max(1, round(BORDER * sw))
-    seeds = _initial_seeds(small, by, bx)
+    seeds = _initial_seeds(small, by, bx) if prior is None else _prior_seeds(prior, (sh, sw))
     fg = _shrink(foreground, (sh, sw))
     bg = _shrink(background, (sh, sw))
     obj = _cut(small, seeds, fg, bg, iterations, cancel_check)
@@ -150,6 +164,21 @@ def _initial_seeds(bgr: np.ndarray, by: int, bx: int) -> np.ndarray:
     return seeds
 
 
+def _prior_seeds(prior: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """GrabCut's starting labels from P(object): probable object above 0.5, probable
+    background below, sure background below 0.02 beyond 3% of the picture from the object."""
+    import cv2
+
+    p = cv2.resize(np.asarray(prior, np.float32), (shape[1], shape[0]),
+                   interpolation=cv2.INTER_AREA)
+    obj = p >= 0.5
+    seeds = np.where(obj, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
+    r = max(1, round(0.03 * max(shape)))
+    near = ndimage.binary_dilation(obj, iterations=r) if obj.any() else obj
+    seeds[(p < 0.02) & ~near] = cv2.GC_BGD
+    return seeds
+
+
 def _enclosed(lab: np.ndarray, tau: float = EDGE_FLOOR) -> np.ndarray:
     """How enclosed each pixel is: the least sum of colour-edge strength (Lab units per
     pixel, the part above ``tau``) along any path from the picture's border. Background
@@ -211,3 +240,58 @@ def _fit(m: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
         return m
     f = cv2.resize(m.astype(np.float32), (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
     return f > 0
+
+
+# --- the learned segmenter ---------------------------------------------------------------
+LEARNED_THRESHOLD = 0.5
+_NET_LOCK = threading.Lock()
+_NETS: dict[Path, object] = {}
+
+
+def segmenter_path() -> Path:
+    """The bundled segmenter's weights (assets/segmenter.safetensors)."""
+    from . import assets
+
+    return Path(assets.__file__).resolve().parent / "segmenter.safetensors"
+
+
+def load_bundled_segmenter(path: Path | None = None):
+    """The segmenter at ``path`` (default: the bundled one), loaded once per process."""
+    from .models.segmenter import load_segmenter
+
+    p = (path or segmenter_path()).resolve()
+    with _NET_LOCK:
+        if p not in _NETS:
+            _NETS[p] = load_segmenter(p)
+        return _NETS[p]
+
+
+def learned_probability(rgb: np.ndarray, cancel_check: Callable[[], None] | None = None
+                        ) -> np.ndarray:
+    """P(object) (H, W) float32 of an (H, W, 3) uint8 picture by the bundled segmenter."""
+    from .models.segmenter import object_probability
+
+    return object_probability(load_bundled_segmenter(), rgb, cancel_check=cancel_check)
+
+
+def learned_mask(
+    rgb: np.ndarray,
+    foreground: np.ndarray | None = None,
+    background: np.ndarray | None = None,
+    cancel_check: Callable[[], None] | None = None,
+) -> np.ndarray:
+    """Boolean object mask of an (H, W, 3) uint8 RGB picture by the learned segmenter.
+
+    Without strokes: its main connected parts above ``LEARNED_THRESHOLD``, holes filled.
+    With strokes: GrabCut from its probabilities, the strokes hard seeds (they win).
+    """
+    prob = learned_probability(rgb, cancel_check)
+    strokes = (foreground is not None and foreground.any()) or (
+        background is not None and background.any())
+    if strokes:
+        return grabcut_mask(rgb, foreground, background, cancel_check=cancel_check,
+                            prior=prob, refine=False)
+    obj = prob >= LEARNED_THRESHOLD
+    if not obj.any():
+        return obj
+    return _main_parts(obj, None)

@@ -16,7 +16,7 @@ import sys
 from .common import CLIError, HelpFormatter
 
 COMMANDS = ("view", "reconstruct", "render", "convert", "synth", "import-sh3d", "pack", "train",
-            "eval")
+            "train-segmenter", "eval")
 
 
 def _version() -> str:

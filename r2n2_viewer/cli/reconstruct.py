@@ -6,7 +6,8 @@ import argparse
 
 from .common import CLIError, add_command, model_options
 
-SEGMENT_CHOICES = ("auto", "plain", "grabcut", "none")  # images.SEGMENT_MODES, kept light
+# images.SEGMENT_MODES, kept here so that --help needs no heavy import
+SEGMENT_CHOICES = ("auto", "plain", "learned", "grabcut", "none")
 
 
 def register(sub) -> None:
@@ -42,9 +43,10 @@ def register(sub) -> None:
 def add_segment_option(p) -> None:
     """--segment: how a photo's object is separated from its background."""
     p.add_argument("--segment", choices=SEGMENT_CHOICES, default="auto",
-                   help="plain: the border's colour is the background; grabcut: colour "
-                   "models + graph cut, for cluttered backgrounds; none: the whole picture "
-                   "is the object; auto: plain when the border is uniform, else grabcut. "
+                   help="plain: the border's colour is the background; learned: the bundled "
+                   "foreground segmenter (a small network), for cluttered backgrounds; "
+                   "grabcut: colour models + graph cut; none: the whole picture is the "
+                   "object; auto: plain when the border is uniform, else learned. "
                    "Pictures with transparency use their alpha")
 
 
