@@ -9,7 +9,8 @@ each method of ``--segment`` (default ``grabcut,auto``: before -> after on the S
 composites); reported per method:
 
 - mask IoU of the found mask (working resolution) against the render's alpha > 0.5, and
-  the preparation time per photo (torch on 1 thread);
+  the preparation time per photo, wall and CPU (process time: what it costs on one
+  core when the machine is shared; torch on 1 thread);
 - reconstruction IoU (the model, threshold 0.4, after 1 and after --views views) of the
   composited views against the same views given as renderings (the dataset's test
   transform) and as photos on a plain 240-grey backdrop (plain segmentation: separates the
@@ -187,6 +188,7 @@ def main() -> None:
     last = methods_asked[-1]
     mask_ious: dict[str, list[float]] = {m: [] for m in methods_asked}
     times: dict[str, list[float]] = {m: [] for m in methods_asked}
+    cpu: dict[str, list[float]] = {m: [] for m in methods_asked}
     used: dict[str, Counter] = {m: Counter() for m in methods_asked}
     kinds = ["rendering", "plain photo"] + [f"cluttered {m}" for m in methods_asked]
     recon: dict[str, list[list[float]]] = {k: [] for k in kinds}
@@ -203,9 +205,10 @@ def main() -> None:
             bg_path = bgs[int(rng.integers(len(bgs)))]
             photo, truth = composite(rgba, background_crop(bg_path, rng), rng)
             for m in methods_asked:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 prep = prepare_photo(photo, PrepSettings(segment=m))
                 times[m].append(time.perf_counter() - t0)
+                cpu[m].append(time.process_time() - c0)
                 used[m][prep.method] += 1
                 m_iou = mask_iou(prep.mask > 0.5, truth)
                 mask_ious[m].append(m_iou)
@@ -239,13 +242,13 @@ def main() -> None:
     montage(thumbs, out / "montage.png")
     print(f"\n{len(records)} models x {args.views} views = {n} composites on "
           f"{len(bgs)} held-out backgrounds (split {args.split})")
-    print(f"{'method':>10} {'mean':>6} {'median':>6} {'>=0.90':>7} {'time median':>12} "
-          f"{'max':>6}  used")
+    print(f"{'method':>10} {'mean':>6} {'median':>6} {'>=0.90':>7} {'wall median':>12} "
+          f"{'max':>7} {'CPU median':>11}  used")
     for m in methods_asked:
         v = np.array(mask_ious[m])
         print(f"{m:>10} {v.mean():>6.3f} {np.median(v):>6.3f} {np.mean(v >= 0.9):>7.1%} "
               f"{1000 * statistics.median(times[m]):>9.0f} ms {1000 * max(times[m]):>4.0f} ms"
-              f"  {dict(used[m])}")
+              f" {1000 * statistics.median(cpu[m]):>8.0f} ms  {dict(used[m])}")
     print(f"({failures} failure pictures of {last} in {out})")
     for m in methods_asked:
         print(f"mask IoU per category, {m}: " + ", ".join(

@@ -37,7 +37,7 @@ RECIPE: dict = {
     "channels": [8, 16, 32, 48, 64],
     "patch": 96,
     "batch": 16,
-    "steps": 1200,
+    "steps": 800,
     "lr": 0.003,
     "lr_schedule": "cosine to 0",
     "weight_decay": 0.0001,

@@ -1,0 +1,233 @@
+"""The learned foreground segmenter: its file, its recipe, its masks and its use in auto."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from r2n2_viewer.images import PrepSettings, prepare_photo
+from r2n2_viewer.models.data.composites import CompositeSampler, wallpaper_split, wallpapers
+from r2n2_viewer.models.segmenter import (
+    RECIPE,
+    SegmenterError,
+    SegmenterNet,
+    load_segmenter,
+    object_probability,
+    read_metadata,
+    save_segmenter,
+)
+from r2n2_viewer.segmentation import learned_mask, segmenter_path
+from tests.factories import shapenet_tree
+
+FIXTURES = Path(__file__).parent / "data" / "segmentation"
+
+
+def _composites() -> list[tuple[np.ndarray, np.ndarray]]:
+    out = []
+    for jpg in sorted(FIXTURES.glob("[0-9][0-9].jpg")):
+        rgb = np.asarray(Image.open(jpg).convert("RGB"))
+        truth = np.asarray(Image.open(jpg.with_name(jpg.stem + "_mask.png"))) > 0
+        out.append((rgb, truth))
+    assert len(out) == 4
+    return out
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum() / max(1, (a | b).sum()))
+
+
+# --- the file ----------------------------------------------------------------------------
+def test_bundled_segmenter_is_small_and_made_by_the_recipe():
+    path = segmenter_path()
+    assert path.stat().st_size <= 3 * 2**20
+    meta = read_metadata(path)
+    assert meta["recipe"] == RECIPE  # r2n2 train-segmenter's defaults made this file
+    assert meta["info"]["steps"] == RECIPE["steps"]
+    net = load_segmenter(path)
+    assert sum(p.numel() for p in net.parameters()) < 500_000
+
+
+def test_save_load_round_trip(tmp_path):
+    torch.manual_seed(0)
+    net = SegmenterNet([4, 8, 8]).eval()
+    recipe = dict(RECIPE, channels=[4, 8, 8])
+    path = tmp_path / "s.safetensors"
+    save_segmenter(net, path, recipe, {"note": 1})
+    again = load_segmenter(path)
+    x = torch.rand(1, 3, 32, 40)
+    with torch.no_grad():
+        assert torch.equal(net(x), again(x))
+    assert read_metadata(path) == {"recipe": recipe, "info": {"note": 1}}
+
+
+@pytest.mark.parametrize("kind", ["garbage", "pickle", "no-metadata", "wrong-shape", "nan",
+                                  "missing", "empty"])
+def test_bad_segmenter_files_are_refused_in_one_line(tmp_path, kind):
+    from safetensors.torch import save_file
+
+    path = tmp_path / "bad.safetensors"
+    net = SegmenterNet([4, 8])
+    meta = {"format": "r2n2-viewer-segmenter",
+            "recipe": json.dumps(dict(RECIPE, channels=[4, 8])), "info": "{}"}
+    tensors = {k: v.float().contiguous() for k, v in net.state_dict().items()
+               if v.dtype.is_floating_point}
+    if kind == "garbage":
+        path.write_bytes(b"\x00\x01not a safetensors file" * 10)
+    elif kind == "pickle":
+        torch.save(net.state_dict(), path)
+    elif kind == "no-metadata":
+        save_file(tensors, str(path))
+    elif kind == "wrong-shape":
+        tensors["head.weight"] = torch.zeros(1, 5, 1, 1)
+        save_file(tensors, str(path), metadata=meta)
+    elif kind == "nan":
+        tensors["head.weight"] = torch.full_like(tensors["head.weight"], float("nan"))
+        save_file(tensors, str(path), metadata=meta)
+    elif kind == "missing":
+        del tensors["head.weight"]
+        save_file(tensors, str(path), metadata=meta)
+    else:
+        path.write_bytes(b"")
+    with pytest.raises(SegmenterError) as err:
+        load_segmenter(path)
+    message = str(err.value)
+    assert "\n" not in message and str(path) in message
+
+
+def test_missing_segmenter_file_is_named():
+    with pytest.raises(SegmenterError, match="no such segmenter file"):
+        load_segmenter("/nonexistent/seg.safetensors")
+
+
+# --- the masks ---------------------------------------------------------------------------
+def test_learned_mask_finds_objects_on_held_out_wallpapers():
+    """Test-split objects on wallpapers the training never saw (tests/data/segmentation)."""
+    scores = [_iou(learned_mask(rgb), truth) for rgb, truth in _composites()]
+    assert np.mean(scores) >= 0.9, scores
+    assert min(scores) >= 0.8, scores
+
+
+def test_an_untrained_segmenter_fails_the_same_composites():
+    torch.manual_seed(0)
+    net = SegmenterNet(RECIPE["channels"]).eval()
+    scores = [_iou(object_probability(net, rgb) > 0.5, truth) for rgb, truth in _composites()]
+    assert np.mean(scores) < 0.5, scores
+
+
+def test_probability_has_the_picture_size_and_range():
+    rgb, _ = _composites()[0]
+    net = load_segmenter(segmenter_path())
+    p = object_probability(net, rgb[:301, :217])
+    assert p.shape == (301, 217) and p.dtype == np.float32
+    assert 0.0 <= p.min() and p.max() <= 1.0
+
+
+def test_auto_uses_the_learned_segmenter_on_a_cluttered_backdrop():
+    rgb, truth = _composites()[1]
+    prep = prepare_photo(Image.fromarray(rgb))
+    assert prep.method == "learned"
+    assert _iou(prep.mask > 0.5, truth) >= 0.9
+
+
+def test_strokes_win_over_the_learned_mask():
+    rgb, truth = _composites()[1]
+    h, w = truth.shape
+    ys, xs = np.nonzero(truth)
+    cy, cx = int(ys.mean()), int(xs.mean())
+    hole = np.zeros((h, w), bool)
+    hole[cy - 8 : cy + 8, cx - 8 : cx + 8] = True
+    extra = np.zeros((h, w), bool)
+    extra[10:30, 10:40] = True  # a corner of the backdrop marked as object
+    prep = prepare_photo(Image.fromarray(rgb), PrepSettings(
+        segment="learned", background_strokes=hole, foreground=extra))
+    found = prep.mask > 0.5
+    assert prep.method == "learned"
+    assert not found[hole].any() and found[extra].all()
+    assert _iou(found & ~extra, truth & ~hole) >= 0.8
+
+
+def test_cancel_lands_between_the_two_passes():
+    rgb, _ = _composites()[0]
+    calls = []
+
+    class Stop(Exception):
+        pass
+
+    def stop_second():
+        calls.append(1)
+        if len(calls) == 2:  # after decoding, then between the segmenter's passes
+            raise Stop
+
+    with pytest.raises(Stop):
+        prepare_photo(Image.fromarray(rgb), PrepSettings(segment="learned"),
+                      cancel_check=stop_second)
+    assert len(calls) == 2
+
+
+# --- training data and the command ---------------------------------------------------------
+def test_wallpaper_split_is_a_fixed_rule_of_the_name():
+    names = [f"wall_{i:03d}.jpg" for i in range(400)]
+    held = [n for n in names if wallpaper_split(n) == "held-out"]
+    assert 0.2 < len(held) / len(names) < 0.4
+    assert wallpaper_split("/a/b/wall_007.jpg") == wallpaper_split("wall_007.jpg")
+    for name in (r["wallpaper"] for r in _sources()):
+        assert wallpaper_split(name) == "held-out"
+
+
+def _sources() -> list[dict]:
+    import csv
+
+    with open(FIXTURES / "sources.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_composite_sampler_labels_are_the_pasted_alpha(tmp_path):
+    root = shapenet_tree(tmp_path / "data", {"03001627": "chair"}, 6, 3)
+    walls = tmp_path / "walls"
+    walls.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(12):
+        Image.fromarray(rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)).save(
+            walls / f"w{i}.png")
+    train = {p.name for p in wallpapers(walls, "train")}
+    assert train and train != {p.name for p in walls.iterdir()}
+    s = CompositeSampler([root], walls, 48, RECIPE["backdrops"], (0.3, 0.6))
+    assert {p.name for p in s.walls.files} == train
+    pics, masks = s.batch(np.random.default_rng(1), 6)
+    assert pics.shape == (6, 48, 48, 3) and pics.dtype == np.uint8
+    assert masks.shape == (6, 48, 48) and 0 <= masks.min() and masks.max() <= 1
+    for m in masks:  # the object's longer side fills 30-60% of the patch
+        ys, xs = np.nonzero(m > 0.5)
+        side = max(np.ptp(ys), np.ptp(xs)) + 1
+        assert 0.2 * 48 <= side <= 0.7 * 48
+
+
+def test_train_segmenter_command_writes_its_recipe_and_resumes(tmp_path, monkeypatch, capsys):
+    from r2n2_viewer.cli import main
+
+    root = shapenet_tree(tmp_path / "data", {"03001627": "chair"}, 6, 3)
+    out = tmp_path / "seg.safetensors"
+    small = dict(RECIPE, channels=[4, 8], patch=32, batch=2, steps=3)
+    monkeypatch.setattr("r2n2_viewer.models.segmenter.RECIPE", small)
+    args = ["train-segmenter", "--data", str(root), "-o", str(out), "--steps", "2",
+            "--save-every", "1"]
+    assert main(args) == 0
+    assert read_metadata(out)["recipe"] == dict(small, steps=2)
+    first = load_segmenter(out).state_dict()
+    state = out.with_name(out.name + ".state.safetensors")
+    assert state.is_file()
+    out.unlink()  # as if stopped after its last step: the run resumes from the state
+    capsys.readouterr()
+    assert main(args) == 0
+    assert "resuming from step 2" in capsys.readouterr().out
+    again = load_segmenter(out).state_dict()
+    assert all(torch.equal(first[k], again[k]) for k in first)
+    # another recipe with the same OUT is refused, naming the state file
+    assert main(args[:-2] + ["--steps", "3"]) == 2
+    assert "another recipe" in capsys.readouterr().err
+    assert main(["train-segmenter", "--data", str(tmp_path / "none"), "-o", str(out)]) == 2
