@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from r2n2_viewer.images import PrepSettings, load_view, prepare_photo, to_pil
+from r2n2_viewer.images import ImageError, PrepSettings, load_view, prepare_photo, to_pil
 from r2n2_viewer.models.data.categories import load_categories
 from r2n2_viewer.models.data.composites import wallpapers
 from r2n2_viewer.models.data.shapenet import build_index
@@ -206,11 +206,16 @@ def main() -> None:
             photo, truth = composite(rgba, background_crop(bg_path, rng), rng)
             for m in methods_asked:
                 t0, c0 = time.perf_counter(), time.process_time()
-                prep = prepare_photo(photo, PrepSettings(segment=m))
+                try:
+                    prep = prepare_photo(photo, PrepSettings(segment=m))
+                    found = prep.mask > 0.5
+                except ImageError:  # nothing found: the whole picture goes to the model
+                    prep = prepare_photo(photo, PrepSettings(segment="none"))
+                    found = np.zeros_like(truth)
                 times[m].append(time.perf_counter() - t0)
                 cpu[m].append(time.process_time() - c0)
-                used[m][prep.method] += 1
-                m_iou = mask_iou(prep.mask > 0.5, truth)
+                used[m][prep.method if found.any() else "nothing found"] += 1
+                m_iou = mask_iou(found, truth)
                 mask_ious[m].append(m_iou)
                 per_cat[m][names.get(rec.synset, rec.synset)].append(m_iou)
                 seq[f"cluttered {m}"].append(prep.view)

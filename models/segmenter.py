@@ -216,9 +216,10 @@ def object_probability(net: SegmenterNet, rgb: np.ndarray, side: int = SIDE,
         fine = _logits(net, crop)
         # back onto the picture: picture pixel (x, y) <- crop ((x - cx + half) / k, ...)
         inv = np.float32([[1 / k, 0, (half - cx) / k], [0, 1 / k, (half - cy) / k]])
-        inside = cv2.warpAffine(np.ones((side, side), np.float32), inv, (W, H),
-                                flags=cv2.INTER_LINEAR, borderValue=0.0)
-        back = cv2.warpAffine(fine, inv, (W, H), flags=cv2.INTER_LINEAR,
+        flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+        inside = cv2.warpAffine(np.ones((side, side), np.float32), inv, (W, H), flags=flags,
+                                borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+        back = cv2.warpAffine(fine, inv, (W, H), flags=flags,
                               borderMode=cv2.BORDER_REPLICATE)
         logit = np.where(inside > 0.5, back, logit)
     return (1.0 / (1.0 + np.exp(-np.clip(logit, -30, 30)))).astype(np.float32)

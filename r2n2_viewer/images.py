@@ -20,8 +20,10 @@ simple wrapper returning only the input. Paths are chosen from the picture itsel
   seeded by the border and by optional stroke masks; ``none`` - the whole picture is the
   object; ``auto`` (default) - ``plain`` when the border is uniform, there are no strokes
   and the plain mask is one object clear of the edge (a patterned backdrop with a uniform
-  border is not), else ``learned`` (falling back to ``grabcut``, then ``plain``, then
-  ``none``, when it keeps nothing). Pixels outside the object become the background.
+  border is not), else ``grabcut`` (falling back to ``plain``, then ``none``, when it
+  keeps nothing). ``auto`` does not pick ``learned``: on the segmentation benchmark the
+  bundled segmenter's masks are worse than GrabCut's (docs/photo_segmentation.md).
+  Pixels outside the object become the background.
 
 The last two are then framed like a ShapeNet rendering: the object's bounding box is
 centred in a 137x137 canvas of background colour with its longer side filling
@@ -93,7 +95,7 @@ class PrepSettings:
     ``foreground`` / ``background_strokes``: boolean masks (any resolution, the picture's
     aspect) of pixels the user marked as object / background: GrabCut seeds (with
     ``learned``, GrabCut starts from the segmenter's probabilities); with ``plain`` they
-    override the mask. With ``auto``, strokes select ``learned``.
+    override the mask. With ``auto``, strokes select GrabCut.
     """
 
     segment: str = "auto"
@@ -476,7 +478,7 @@ def _segment(work: Image.Image, s: PrepSettings, name: str,
                                  "background colour)")
             if _one_object(mask):
                 return mask, "plain"
-        method = "learned"
+        method = "grabcut"  # the learned segmenter measures below GrabCut (docs)
     if method == "none":
         return np.ones((h, w), np.float32), "none"
     if method == "plain":
@@ -493,9 +495,7 @@ def _segment(work: Image.Image, s: PrepSettings, name: str,
 
     if method == "learned":
         mask = learned_mask(rgb, fg, bgs, cancel_check=cancel_check)
-        if not mask.any() and s.segment == "auto":  # the net sees no object: GrabCut's turn
-            method = "grabcut"
-    if method == "grabcut":
+    else:
         mask = grabcut_mask(rgb, fg, bgs, cancel_check=cancel_check)
         if not mask.any() and s.segment == "auto":  # nothing separable: fall back
             mask, method = plain_mask(rgb, s.tolerance), "plain"

@@ -177,8 +177,7 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
 def test_cluttered_background_is_segmented_by_grabcut():
     photo, truth = _cluttered()
     assert border_uniformity(np.asarray(photo)) < 0.9
-    assert prepare_photo(photo).method == "learned"  # auto: the border is not plain
-    p = prepare_photo(photo, PrepSettings(segment="grabcut"))
+    p = prepare_photo(photo)
     assert p.method == "grabcut"
     assert _iou(p.mask > 0.5, truth) >= 0.9
     # the plain method on the same picture keeps the clutter
@@ -201,14 +200,14 @@ def test_backdrop_glow_without_edges_is_not_taken_for_the_object():
     truth[int(h * 0.38) : int(h * 0.62), int(w * 0.5) : int(w * 0.64)] = True
     room[truth] = (200, 40, 40)
     photo = Image.fromarray(np.rint(room).astype(np.uint8))
-    p = prepare_photo(photo, PrepSettings(segment="grabcut"))
+    p = prepare_photo(photo)
     assert p.method == "grabcut"
     assert _iou(p.mask > 0.5, truth) >= 0.9
 
 
-def test_patterned_backdrop_with_a_uniform_border_is_not_taken_as_plain():
+def test_patterned_backdrop_with_a_uniform_border_gets_grabcut():
     """Scattered shapes inside a plain border: the plain mask is several objects, so auto
-    does not use it (it uses the learned segmenter); GrabCut keeps the central one."""
+    uses GrabCut, which keeps the central one."""
     photo, truth = _cluttered()
     w, h = photo.size
     arr = np.full((h, w, 3), 235, np.uint8)
@@ -222,8 +221,7 @@ def test_patterned_backdrop_with_a_uniform_border_is_not_taken_as_plain():
     assert border_uniformity(arr) >= 0.9
     plain = prepare_photo(photo, PrepSettings(segment="plain"))
     assert _iou(plain.mask > 0.5, truth) < 0.8
-    assert prepare_photo(photo).method == "learned"
-    p = prepare_photo(photo, PrepSettings(segment="grabcut"))
+    p = prepare_photo(photo)
     assert p.method == "grabcut"
     assert _iou(p.mask > 0.5, truth) >= 0.9
 
@@ -285,13 +283,12 @@ def test_cancel_check_is_called_between_grabcut_iterations():
     assert np.array_equal(a.view, b.view) and np.array_equal(a.mask, b.mask)
 
 
-def test_foreground_stroke_selects_the_learned_segmenter_in_auto_mode():
+def test_foreground_stroke_selects_grabcut_in_auto_mode():
     im = _photo(400, 300)
     fg = np.zeros((300, 400), bool)
     fg[120:140, 160:200] = True
     assert prepare_photo(im).method == "plain"
-    p = prepare_photo(im, PrepSettings(foreground=fg))
-    assert p.method == "learned" and (p.mask > 0.5)[fg].all()
+    assert prepare_photo(im, PrepSettings(foreground=fg)).method == "grabcut"
 
 
 # --- files that are not regular files ----------------------------------------------------

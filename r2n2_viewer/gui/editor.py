@@ -36,10 +36,10 @@ from ..images import PreparedView, PrepSettings
 from .strip import view_to_qimage
 
 SEGMENT_LABELS = {
-    "auto": "Automatic (plain background, else learned)",
+    "auto": "Automatic (plain background, else GrabCut)",
     "plain": "Plain background colour",
-    "learned": "Learned segmenter (cluttered background)",
-    "grabcut": "GrabCut (colour models, graph cut)",
+    "learned": "Learned segmenter (small network)",
+    "grabcut": "GrabCut (cluttered background)",
     "none": "Off: the whole crop is the object",
 }
 TOOLS = ("crop", "object", "background")
