@@ -16,6 +16,7 @@ noise (shifted to ~6 % occupancy) as a worst case.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -96,9 +97,15 @@ def _random_checkpoint(folder: Path, preset: str, occupancy: float) -> str:
     return str(path)
 
 
-def time_slider(app, w, n: int, repeats: int, label: str) -> list[float]:
+def time_slider(app, w, n: int, repeats: int, label: str, phases: bool = False) -> list[float]:
     """Step changes (as the slider makes them) -> rendered frame, in ms. The state's
-    listeners render synchronously; then Qt paints the labels and flushes."""
+    listeners run synchronously; then Qt paints (the 3D view renders) and flushes.
+
+    Also prints the process CPU time per frame (all threads, the software rasteriser's
+    included): on a loaded machine it moves far less than the wall time. ``phases``:
+    the median of each part of a frame: the state's listeners, the VTK render (inside
+    the paint) and the rest of Qt's event processing (the paint's compositing, the
+    side widgets)."""
     state = w.state
     scenes = w.snapshot.scenes
     layer = state.layers()[0]
@@ -106,19 +113,48 @@ def time_slider(app, w, n: int, repeats: int, label: str) -> list[float]:
     for k in range(1, n + 1):  # warm-up: first show of each step builds its actors
         state.set_step(k)
         app.processEvents()
-    times = []
+    ren_win = w.viewport.plotter.ren_win
+    render_ms: list[float] = []
+    started = [0.0]
+
+    def render_start(*_: object) -> None:
+        started[0] = time.perf_counter()
+
+    def render_end(*_: object) -> None:
+        render_ms.append((time.perf_counter() - started[0]) * 1000)
+
+    tags = [ren_win.AddObserver("StartEvent", render_start),
+            ren_win.AddObserver("EndEvent", render_end)]
+    times, cpu, listeners, render, rest, renders = [], [], [], [], [], []
     for i in range(repeats):
         k = 1 + (i % n)
         if k == state.step:
             k = 1 + (k % n)
+        render_ms.clear()
+        c0 = time.process_time()
         t0 = time.perf_counter()
         state.set_step(k)
-        w.viewport.plotter.ren_win.WaitForCompletion()
+        t1 = time.perf_counter()
+        ren_win.WaitForCompletion()
         app.processEvents()
-        times.append((time.perf_counter() - t0) * 1000)
+        t2 = time.perf_counter()
+        cpu.append((time.process_time() - c0) * 1000)
+        times.append((t2 - t0) * 1000)
+        listeners.append((t1 - t0) * 1000)
+        render.append(sum(render_ms))
+        rest.append((t2 - t1) * 1000 - sum(render_ms))
+        renders.append(len(render_ms))
+    for tag in tags:
+        ren_win.RemoveObserver(tag)
+    med = statistics.median
     print(f"slider -> frame [{label}; {min(faces)}..{max(faces)} cells/step]: median "
-          f"{statistics.median(times):.1f} ms, p90 {np.percentile(times, 90):.1f} ms, "
-          f"max {max(times):.1f} ms ({len(times)} changes; target <= 30 ms median)")
+          f"{med(times):.1f} ms, p90 {np.percentile(times, 90):.1f} ms, "
+          f"max {max(times):.1f} ms ({len(times)} changes; target <= 30 ms median); "
+          f"CPU {med(cpu):.1f} ms/frame")
+    if phases:
+        print(f"    phases (median ms): state listeners {med(listeners):.1f}, VTK render "
+              f"{med(render):.1f} ({max(renders)} render(s)/change at most), rest of Qt's "
+              f"paint and events {med(rest):.1f}")
     return times
 
 
@@ -138,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--all-modes", action="store_true",
                     help="time the slider in every display mode (and gates, band, the "
                     "slice plane with a probed voxel) in turn")
+    ap.add_argument("--phases", action="store_true",
+                    help="print each slider change's breakdown: listeners, VTK render, Qt")
     ap.add_argument("--noise", action="store_true",
                     help="draw a random network's raw (noisy) output: the worst case")
     args = ap.parse_args(argv)
@@ -184,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     n = len(w.snapshot.scenes)
     what = "stand-in chair output" if net is not None else w.model_name
     print(f"model {what} on {w.device_name}; software GL: {software_gl()}; "
-          f"viewport {w.viewport.width()}x{w.viewport.height()}; {n} steps")
+          f"viewport {w.viewport.width()}x{w.viewport.height()}; {n} steps; load average "
+          f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     overlays = {o for o in args.overlays.split(",") if o}
     inside = {"slice_on": True, "slice_axis": "z", "slice_index": 16, "probing": True,
               "probe_voxel": (16, 16, 16)}  # the plane, its picture, the probe's plot
@@ -200,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         state.update(mode=mode, overlays=ov | ({"truth"} & state.overlays), band_only=band_only,
                      **{**off, **extra})
         label = "+".join(state.layers() + (["slice+probe"] if extra else []))
-        time_slider(app, w, n, args.repeats, label=label)
+        time_slider(app, w, n, args.repeats, label=label, phases=args.phases)
 
     # 2. event-loop lateness while the worker runs one step (a QTimer pinging every 10 ms)
     late: list[float] = []

@@ -47,13 +47,71 @@ LAYER_STYLE: dict[str, dict[str, Any]] = {
 }
 
 
+# layers drawn in their own colours (an RGB / RGBA array, unlit): built straight from
+# VTK objects, which takes well under a millisecond where ``add_mesh`` takes tens (it
+# probes scalars and colour maps); layer -> (array, per point, point size)
+DIRECT_COLOUR = {layer: (style["scalars"], layer == "points", style.get("point_size"))
+                 for layer, style in LAYER_STYLE.items() if style.get("lighting") is False
+                 and (style.get("rgb") or style.get("rgba"))}
+# layers whose mesh is changed in place (the slice plane's colours follow the step)
+MUTABLE = ("slice",)
+
+
+def configure_renderer(plotter: Any) -> None:
+    """Settings every viewer renderer shares: plain alpha blending, no order-independent
+    transparency. Under software OpenGL its extra full-window passes cost as much as the
+    rest of a frame; the translucent layers are single-coloured surfaces (the same result
+    in any order), a flat plane, or points sorted back to front (:func:`add_layer`)."""
+    plotter.renderer.SetUseOIT(False)
+
+
 def add_layer(plotter: Any, mesh: pv.DataSet, layer: str, name: str | None = None) -> Any:
     """Add ``mesh`` styled as ``layer``; returns the actor (None for an empty mesh)."""
     if mesh is None or mesh.n_points == 0:
         return None
+    if layer in DIRECT_COLOUR and isinstance(mesh, pv.PolyData):
+        actor = _direct_colour_actor(plotter, mesh, layer)
+        plotter.add_actor(actor, name=name, reset_camera=False, pickable=False, render=False)
+        return actor
     style = dict(LAYER_STYLE[layer])
     return plotter.add_mesh(mesh, name=name, show_scalar_bar=False, reset_camera=False,
                             render=False, pickable=False, **style)
+
+
+def _direct_colour_actor(plotter: Any, mesh: pv.PolyData, layer: str) -> Any:
+    """An unlit actor coloured straight from the mesh's RGB(A) array. Translucent points
+    are drawn back to front from the plotter's camera (correct blending without
+    order-independent transparency)."""
+    from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper
+
+    array, per_point, point_size = DIRECT_COLOUR[layer]
+    mapper = vtkPolyDataMapper()
+    if per_point:
+        from vtkmodules.vtkFiltersHybrid import vtkDepthSortPolyData
+
+        order = vtkDepthSortPolyData()
+        order.SetInputData(mesh)
+        order.SetCamera(plotter.camera)
+        order.SetDirectionToBackToFront()
+        order.SetDepthSortModeToParametricCenter()
+        mapper.SetInputConnection(order.GetOutputPort())
+        mapper.SetScalarModeToUsePointFieldData()
+    else:
+        mapper.SetInputData(mesh)
+        mapper.SetScalarModeToUseCellFieldData()
+        mapper.SetStatic(layer not in MUTABLE)  # no pipeline checks for fixed meshes
+    mapper.SelectColorArray(array)
+    mapper.SetColorModeToDirectScalars()
+    mapper.ScalarVisibilityOn()
+    actor = vtkActor()
+    actor.SetMapper(mapper)
+    prop = actor.GetProperty()
+    prop.SetLighting(False)
+    prop.SetInterpolationToFlat()
+    if point_size:
+        prop.SetRepresentationToPoints()
+        prop.SetPointSize(point_size)
+    return actor
 
 
 def colour_bar(scale: ColourScale, slot: int = 0) -> list[Any]:
@@ -218,6 +276,7 @@ def render_scenes(
     prefer_egl_without_display()
     plotter = pv.Plotter(off_screen=True, window_size=list(size))
     plotter.set_background(BACKGROUND)
+    configure_renderer(plotter)
     add_layer(plotter, sc.grid_outline(), "outline")
     truth_mesh = sc.ground_truth_mesh(truth) if truth is not None else None
     if colour_bar:

@@ -117,6 +117,7 @@ class Viewport(QWidget):
         self._placeholder.deleteLater()
         self._layout.addWidget(self.plotter)
         self.plotter.set_background(rd.BACKGROUND)
+        rd.configure_renderer(self.plotter)
         self.plotter.add_axes(interactive=False, line_width=2, labels_off=False)
         rd.add_layer(self.plotter, sc.grid_outline(), "outline")
         self.reset_camera(render=False)
@@ -313,7 +314,9 @@ class Viewport(QWidget):
         return self._message_text
 
     def set_message(self, text: str) -> None:
-        """A centred note in the view (empty: none)."""
+        """A centred note in the view (empty: none); drawn with the next frame."""
+        if text == self._message_text and (self._message is not None) == bool(text):
+            return  # unchanged (a fresh snapshot repeats it): no work, no frame
         self._message_text = text
         if not self.started:
             return
@@ -323,7 +326,7 @@ class Viewport(QWidget):
         if text:
             self._message = self.plotter.add_text(text, position="upper_edge", font_size=10,
                                                   color="#444444", name="message")
-        self.plotter.render()
+        self.plotter.update()
 
     def reset_camera(self, render: bool = True) -> None:
         self._camera = None
