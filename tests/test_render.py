@@ -117,3 +117,46 @@ def test_cli_render_new_modes(tmp_path, tiny_checkpoint):
                  str(tmp_path / "y"), "--mode", "errors"]) == 2
     assert main(["render", *paths, "--out", str(tmp_path / "z"), "--band", "0.6,0.2"]) == 2
     assert not (tmp_path / "y").exists() and not (tmp_path / "z").exists()
+
+
+def _frame(meshes: list[tuple[object, str]], camera: tuple) -> np.ndarray:
+    import pyvista as pv
+
+    plotter = pv.Plotter(off_screen=True, window_size=(120, 120))
+    try:
+        plotter.set_background("white")
+        rd.configure_renderer(plotter)
+        for mesh, layer in meshes:
+            rd.add_layer(plotter, mesh, layer)
+        plotter.camera_position = camera
+        plotter.reset_camera()
+        plotter.render()
+        return np.asarray(plotter.screenshot(None, return_img=True)).astype(int)
+    finally:
+        plotter.close()
+
+
+def test_direct_colour_layer_draws_its_rgb_array():
+    occ = np.zeros((32, 32, 32), bool)
+    occ[14:18, 14:18, 14:18] = True
+    mesh = sc.voxel_surface(occ)
+    mesh.cell_data["rgb"] = np.tile(np.array([[200, 40, 30]], np.uint8), (mesh.n_cells, 1))
+    img = _frame([(mesh, "cubes")], [(16, 16, 80), (16, 16, 16), (0, 1, 0)])
+    assert np.abs(img[60, 60] - [200, 40, 30]).max() <= 3  # unlit: exactly its colour
+
+
+@pytest.mark.parametrize("near_first", [True, False])
+def test_translucent_points_blend_back_to_front(near_first):
+    """Two half-transparent points on the line of sight: the near one's colour wins
+    whatever their order in the data (they are sorted from the camera)."""
+    import pyvista as pv
+
+    pts = np.array([[16, 16, 20], [16, 16, 10]], np.float32)  # near (z = 20), far
+    rgba = np.array([[255, 0, 0, 150], [0, 0, 255, 150]], np.uint8)
+    order = [0, 1] if near_first else [1, 0]
+    mesh = pv.PolyData(pts[order])
+    mesh.point_data["rgba"] = rgba[order]
+    img = _frame([(mesh, "points")], [(16, 16, 80), (16, 16, 16), (0, 1, 0)])
+    centre = img[55:66, 55:66].reshape(-1, 3)
+    pixel = centre[np.argmin(centre.sum(axis=1))]  # the most covered pixel
+    assert pixel[0] > pixel[2] + 40  # red (near) over blue (far)
