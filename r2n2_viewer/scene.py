@@ -8,6 +8,7 @@ so changing the shown step only swaps prepared meshes.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -70,12 +71,20 @@ def voxel_surface(
     return mesh
 
 
-def probability_rgb(p: np.ndarray, cmap: str = PROBABILITY_CMAP) -> np.ndarray:
-    """Map probabilities in [0, 1] to uint8 RGB with a matplotlib colour map."""
+@functools.cache
+def _colour_table(cmap: str) -> np.ndarray:
+    """256 uint8 RGB entries of a matplotlib colour map (made once: it takes
+    milliseconds, and the slice plane asks for it at every step change)."""
     from matplotlib import colormaps
 
     lut = (colormaps[cmap](np.linspace(0.0, 1.0, 256))[:, :3] * 255).astype(np.uint8)
-    return lut[np.clip((np.asarray(p) * 255).astype(np.int32), 0, 255)]
+    lut.flags.writeable = False
+    return lut
+
+
+def probability_rgb(p: np.ndarray, cmap: str = PROBABILITY_CMAP) -> np.ndarray:
+    """Map probabilities in [0, 1] to uint8 RGB with a matplotlib colour map."""
+    return _colour_table(cmap)[np.clip((np.asarray(p) * 255).astype(np.int32), 0, 255)]
 
 
 def shade(mesh: pv.PolyData, rgb: np.ndarray) -> np.ndarray:

@@ -100,13 +100,11 @@ class Viewport(QWidget):
         elif not imports.try_import_heavy():
             QTimer.singleShot(100, self.start)
             return
-        from pyvistaqt import QtInteractor
-
         from .. import render as rd
         from .. import scene as sc
+        from .native_view import NativeInteractor
 
-        self.plotter = QtInteractor(self, multi_samples=1 if software_gl() else 4,
-                                    auto_update=False)
+        self.plotter = NativeInteractor(self, multi_samples=0 if software_gl() else 4)
         self.plotter.setAcceptDrops(False)  # drops go to the window, not pyvistaqt's loader
         if self.plotter.iren is not None:
             self.plotter.iren.clear_key_event_callbacks()  # no 'q' = close etc.
