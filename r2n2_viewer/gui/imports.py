@@ -22,9 +22,9 @@ def _import_all() -> None:
     import matplotlib.figure  # noqa: F401
     import pyvista  # noqa: F401
     import pyvista.plotting  # noqa: F401
-    import pyvistaqt  # noqa: F401  (the viewport)
     import skimage.measure  # noqa: F401  (marching cubes)
     import torch  # noqa: F401
+    import vtkmodules.qt.QVTKRenderWindowInteractor  # noqa: F401  (the viewport)
 
     from .. import images, render, scene, session  # noqa: F401
 

@@ -1,4 +1,5 @@
-"""The 3D viewport: a pyvistaqt QtInteractor showing one step's prepared meshes.
+"""The 3D viewport: a PyVista plotter in a native window (:mod:`.native_view`) showing
+one step's prepared meshes.
 
 Actors are created once per (scene, layer) and cached; showing another step only flips
 actor visibility and renders one frame. The camera is kept across step changes.
@@ -105,7 +106,7 @@ class Viewport(QWidget):
         from .native_view import NativeInteractor
 
         self.plotter = NativeInteractor(self, multi_samples=0 if software_gl() else 4)
-        self.plotter.setAcceptDrops(False)  # drops go to the window, not pyvistaqt's loader
+        self.plotter.setAcceptDrops(False)  # drops go to the window
         if self.plotter.iren is not None:
             self.plotter.iren.clear_key_event_callbacks()  # no 'q' = close etc.
             self.plotter.add_key_event("r", self.reset_camera)
