@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QImage, QPixmap
 from PyQt6.QtWidgets import (
     QCheckBox,
@@ -26,7 +26,7 @@ from PyQt6.QtWidgets import (
 
 from ..probe import VoxelHistory, voxel_history
 from ..slices import AXES, SLICE_AXES, slice_image
-from .plot import PLOT_SIZE, IoUPlot
+from .plot import PLOT_SIZE, IoUPlot, one_at_a_time
 from .state import ViewState
 
 P_RGB = "#2a7fff"  # P(occupied) on the probe plot
@@ -41,6 +41,7 @@ TOOLTIPS = {
 }
 
 
+@one_at_a_time
 def render_probe_plot(
     history: VoxelHistory, threshold: float, size: tuple[int, int] = PLOT_SIZE
 ) -> tuple[np.ndarray, list[float], tuple[float, float]]:
@@ -98,11 +99,28 @@ class ProbePlot(IoUPlot):
             self.setText(NO_PROBE)
 
 
+_drawer: Any = None  # one pool thread for the probe's plot (made on first use)
+
+
+def _draw_later(fn: Any, *args: Any) -> Any:
+    global _drawer
+    if _drawer is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _drawer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="probe-plot")
+    return _drawer.submit(fn, *args)
+
+
 class ProbeBox(QGroupBox):
-    """The voxel probe: a toggle, the voxel's indices and its plot."""
+    """The voxel probe: a toggle, the voxel's indices and its plot. A new step redraws the
+    plot in a pool thread (matplotlib takes ~0.1-0.2 s, which would stall the window);
+    probing a voxel draws it at once."""
+
+    plotReady = pyqtSignal(object, object)  # noqa: N815  (key, (image, columns, rows))
 
     def __init__(self, state: ViewState, parent: QWidget | None = None) -> None:
         super().__init__("Voxel probe", parent)
+        self.plotReady.connect(self._on_plot)
         self.state = state
         self.steps: list[Any] = []
         self.history: VoxelHistory | None = None
@@ -128,7 +146,7 @@ class ProbeBox(QGroupBox):
     def set_steps(self, steps: list[Any]) -> None:
         """The session's steps (``probabilities`` and ``update_gate`` of each)."""
         self.steps = list(steps)
-        self._redraw()
+        self._redraw(later=True)
 
     def _on_state(self, changed: frozenset[str]) -> None:
         self.check.blockSignals(True)
@@ -141,7 +159,7 @@ class ProbeBox(QGroupBox):
             self.plot.set_step(self.state.step)
             self.label.setText(self._label_html())
 
-    def _redraw(self) -> None:
+    def _redraw(self, later: bool = False) -> None:
         s = self.state
         v = s.probe_voxel
         self.history = None
@@ -153,12 +171,31 @@ class ProbeBox(QGroupBox):
             self._drawn = key
             if self.history is None:
                 self.plot.set_plot([], None)
+            elif later:
+                history = self.history
+                future = _draw_later(render_probe_plot, history, s.threshold)
+                future.add_done_callback(lambda f, key=key, h=history: self._ready(key, h, f))
             else:
                 image, columns, rows = render_probe_plot(self.history, s.threshold)
                 self.plot.set_plot([float(p) for p in self.history.probability], image,
                                    columns, rows)
         self.plot.set_step(s.step)
         self.label.setText(self._label_html())
+
+    def _ready(self, key: Any, history: Any, future: Any) -> None:
+        try:  # in the pool thread: hand the picture to the UI thread
+            self.plotReady.emit((key, history), future)
+        except RuntimeError:  # the window has gone meanwhile
+            pass
+
+    def _on_plot(self, what: tuple[Any, Any], future: Any) -> None:
+        """A plot drawn in the pool thread: shown unless something newer was asked."""
+        key, history = what
+        if key != self._drawn or future.exception() is not None:
+            return
+        image, columns, rows = future.result()
+        self.plot.set_plot([float(p) for p in history.probability], image, columns, rows)
+        self.plot.set_step(self.state.step)
 
     def _label_html(self) -> str:
         s, h = self.state, self.history

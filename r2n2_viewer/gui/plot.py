@@ -3,6 +3,11 @@ the worker thread (never on the UI thread), shown as an image."""
 
 from __future__ import annotations
 
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QImage, QPixmap
@@ -13,6 +18,19 @@ NO_TRUTH = "No ground truth.\nOpen a demo or a dataset model\n(File menu) to see
 
 
 MARK_RGB = (230, 90, 20)  # the current-step marker
+_MATPLOTLIB = threading.Lock()  # plots are drawn off the UI thread, by one thread at a time
+
+
+def one_at_a_time(draw: Callable[..., Any]) -> Callable[..., Any]:
+    """Let ``draw`` (a matplotlib drawing) run in one thread at a time: the worker draws
+    the IoU plot while a pool thread draws the probe's."""
+
+    @functools.wraps(draw)
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        with _MATPLOTLIB:
+            return draw(*args, **kwargs)
+
+    return locked
 
 
 def render_iou_plot(ious: list[float], size: tuple[int, int] = PLOT_SIZE) -> np.ndarray:
@@ -24,6 +42,7 @@ COMPARE_RGB = "#e0662a"  # the second model's curve
 SPREAD_RGB = "#2a7fff"
 
 
+@one_at_a_time
 def iou_plot_frame(
     ious: list[float], size: tuple[int, int] = PLOT_SIZE, *,
     compare: list[float] | None = None, compare_label: str = "",

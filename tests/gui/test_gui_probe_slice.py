@@ -184,3 +184,36 @@ def test_probe_and_slice_from_the_menu_bar_and_keys(qtbot, make_window, ckpt, im
     assert not s.probing and not acts["probing"].isChecked() and not box.check.isChecked()
     qtbot.keyClick(w, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
     assert s.probing and w.viewport.probing
+
+
+def test_probe_plot_of_a_new_step_is_drawn_off_the_ui_thread(qtbot, make_window, ckpt,
+                                                              images):
+    """A step that arrives while a voxel is probed redraws the probe's plot in a pool
+    thread; the plot then shows every step (the UI thread does not draw it)."""
+    import threading
+
+    from r2n2_viewer.gui import inside
+
+    w = make_window(ckpt)
+    drop(w, files(*images[:2]))
+    wait_idle(qtbot, w)
+    qtbot.waitUntil(lambda: not w.state.playing, timeout=10_000)
+    w.state.update(probing=True, probe_voxel=(16, 16, 16))
+    box = w.panel.probe_box
+    assert len(box.plot.values) == 2  # probing draws at once
+    threads = []
+    draw = inside.render_probe_plot
+
+    def spy(*args):
+        threads.append(threading.current_thread())
+        return draw(*args)
+
+    inside.render_probe_plot = spy
+    try:
+        drop(w, files(images[2]))
+        wait_idle(qtbot, w)
+        qtbot.waitUntil(lambda: len(box.plot.values) == 3, timeout=20_000)
+    finally:
+        inside.render_probe_plot = draw
+    assert threads and all(t is not threading.main_thread() for t in threads)
+    assert len(box.plot._columns) == 3 and not box.plot.pixmap().isNull()
