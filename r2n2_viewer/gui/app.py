@@ -16,15 +16,35 @@ def display_problem(environ: dict[str, str] | None = None,
                     platform: str = sys.platform) -> str | None:
     """Why no window can open here (None when one can): on Linux and the BSDs Qt needs
     ``DISPLAY`` (X11) or ``WAYLAND_DISPLAY``, unless ``QT_QPA_PLATFORM`` picks another
-    platform (``offscreen``, ``vnc``...)."""
+    platform (``offscreen``, ``vnc``...). Under Wayland the 3D view runs through XWayland,
+    so ``DISPLAY`` must be set there too."""
     env = os.environ if environ is None else environ
     if platform.startswith(("darwin", "win", "cygwin")):
         return None
-    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY") or env.get("QT_QPA_PLATFORM"):
+    if env.get("DISPLAY") or env.get("QT_QPA_PLATFORM"):
         return None
+    if env.get("WAYLAND_DISPLAY"):
+        return ("the 3D view needs X11, and this Wayland session has no XWayland (DISPLAY "
+                "is unset); turn XWayland on, or run under xvfb-run \u2014 or use "
+                "'r2n2 render' / 'r2n2 reconstruct', which need no window")
     return ("no display to open the viewer on (DISPLAY and WAYLAND_DISPLAY are unset); "
             "run it in a desktop session, over ssh -X, or under xvfb-run \u2014 "
             "or use 'r2n2 render' / 'r2n2 reconstruct', which need no window")
+
+
+def x11_platform(environ: dict[str, str] | None = None,
+                 platform: str = sys.platform) -> str | None:
+    """The ``QT_QPA_PLATFORM`` to set before Qt starts, or None to leave Qt's choice.
+
+    The 3D view renders into a native X11 window of VTK's own (``gui.native_view``), so
+    in a Wayland session on Linux Qt must run through XWayland (``xcb``); a platform the
+    user picked is kept."""
+    env = os.environ if environ is None else environ
+    if not platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return None
+    if env.get("QT_QPA_PLATFORM") or not env.get("WAYLAND_DISPLAY"):
+        return None
+    return "xcb" if env.get("DISPLAY") else None
 
 
 def install_sigint_handler(app: Any, window: Any) -> Any:
@@ -50,6 +70,9 @@ def run(
     problem = display_problem()
     if problem:
         raise NoDisplayError(problem)
+    qpa = x11_platform()
+    if qpa:
+        os.environ["QT_QPA_PLATFORM"] = qpa
     from PyQt6.QtWidgets import QApplication
 
     from .main_window import MainWindow
