@@ -42,11 +42,15 @@ def mean_entropy_torch(prob: torch.Tensor) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def current_entropy(session: ReconstructionSession) -> float:
-    """Mean entropy of the session's last step (of the empty state's guess before any)."""
+def current_entropy(session: ReconstructionSession, after: int | None = None) -> float:
+    """Mean entropy after the first ``after`` steps (default: all; of the empty state's
+    guess before any)."""
     steps = session.steps
-    if steps:
-        prob = torch.from_numpy(np.array(steps[-1].probabilities))[None]
+    k = len(steps) if after is None else after
+    if not 0 <= k <= len(steps):
+        raise IndexError(f"no step {k}: the session has {len(steps)}")
+    if k:
+        prob = torch.from_numpy(np.array(steps[k - 1].probabilities))[None]
     else:
         net = session.net
         prob = net.probabilities(net.decode(session.recurrent_state(0)))
@@ -60,11 +64,15 @@ def rank_next_views(
     labels: Sequence[str] | None = None,
     *,
     batch_size: int = DEFAULT_BATCH,
+    after: int | None = None,
     check_cancelled: Callable[[], None] | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> list[ViewGain]:
     """Rank ``candidates`` (paths, PIL images or (3, 127, 127) network inputs) by the
     entropy drop one more step with each would bring, best first (ties: given order).
+
+    ``after``: try them as step ``after + 1``, on the state after the first ``after``
+    views (default: after all of them; the later views are then ignored).
 
     ``check_cancelled`` is called between batches (it raises to stop);
     ``progress(fraction)`` after each. A candidate that cannot be read raises its
@@ -76,8 +84,8 @@ def rank_next_views(
     names = [str(lab) for lab in labels] if labels is not None else \
         [_label(c, i) for i, c in enumerate(candidates)]
     net, dev = session.net, session.torch_device
-    state = session.recurrent_state()
-    before = current_entropy(session)
+    state = session.recurrent_state(after)
+    before = current_entropy(session, after)
     after: list[float] = []
     for start in range(0, len(candidates), batch_size):
         if check_cancelled is not None:

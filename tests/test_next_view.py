@@ -42,6 +42,26 @@ def test_ranking_equals_one_real_step_per_candidate(tiny_checkpoint, views):
     np.testing.assert_allclose([g.gain for g in single], gains, atol=1e-6)
 
 
+def test_ranking_from_an_earlier_step_continues_that_steps_state(tiny_checkpoint, views):
+    s = ReconstructionSession(tiny_checkpoint, device="cpu")
+    for v in views[:4]:
+        s.add_view(v)
+    two = ReconstructionSession(tiny_checkpoint, device="cpu")
+    for v in views[:2]:
+        two.add_view(v)
+    cands = [views[2], views[3], views[4]]
+    ranked = rank_next_views(s, cands, ["a", "b", "c"], after=2)
+    want = rank_next_views(two, cands, ["a", "b", "c"])
+    assert [g.index for g in ranked] == [g.index for g in want]
+    np.testing.assert_allclose([g.gain for g in ranked], [g.gain for g in want], atol=1e-6)
+    assert current_entropy(s, 2) == pytest.approx(current_entropy(two), abs=1e-9)
+    assert len(s) == 4  # untouched
+    last = rank_next_views(s, cands)  # default: after all four views
+    assert [g.gain for g in last] != [g.gain for g in ranked]
+    with pytest.raises(IndexError):
+        rank_next_views(s, cands, after=5)
+
+
 def test_ranking_before_any_view_starts_from_the_empty_state(tiny_checkpoint, views):
     s = ReconstructionSession(tiny_checkpoint, device="cpu")
     ranked = rank_next_views(s, views[:2])

@@ -1,12 +1,14 @@
-"""Regenerate inside_next_view.png (the unused views ranked by the entropy drop of a trial
-step), inside_view_order.png (8 random orders of the demo's views as a band on the IoU
-plot) and inside_compare.png (a second model side by side, one camera), run under X:
+"""Regenerate inside_next_view.png (the later views ranked by the entropy drop of a trial
+step from step 2), inside_view_order.png (8 random orders of the demo's views as a band on
+the IoU plot), inside_compare.png (a second model side by side, one camera) and
+inside_compare_seen.png (both models' seen and inferred voxels, with the counts), run
+under X:
 
     xvfb-run -a -s "-screen 0 1600x1000x24" python docs/screenshots/make_next_view_shots.py \\
         --compare OTHER.safetensors [--size 1280x720] [--only inside_compare.png,...]
 
-All on the demo opened at start with the bundled model. For the ranking, views 3-5 of
-the demo are removed from the strip (removed views stay candidates) and ranked.
+All on the demo opened at start with the bundled model. For the ranking, step 2 is shown:
+the demo's views 3-5 are then the candidates for view 3, and are ranked.
 ``--compare`` names the second weights (the README's shot: the previous default model,
 stages 1-4, ``git show 14b17e9:assets/default/model.safetensors``).
 """
@@ -19,14 +21,22 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SHOTS = ("inside_next_view.png", "inside_view_order.png", "inside_compare.png")
+SHOTS = ("inside_next_view.png", "inside_view_order.png", "inside_compare.png",
+         "inside_compare_seen.png")
 
 
-def _save(app, widget, path: Path) -> None:
+def _save(app, widget, path: Path, top=None) -> None:
+    """Save the window with the side panel scrolled to ``top`` (a widget in it: its top
+    edge at the top of the panel) or, without it, to the end."""
+    from PyQt6.QtCore import QPoint
     from window_shot import save_window
 
-    bar = widget.panel.verticalScrollBar()
-    bar.setValue(bar.maximum())  # the plot and the "Next view and order" section
+    panel = widget.panel
+    bar = panel.verticalScrollBar()
+    if top is None:
+        bar.setValue(bar.maximum())  # the "Next view and order" section
+    else:
+        bar.setValue(top.mapTo(panel.widget(), QPoint(0, 0)).y() - 2)
     app.processEvents()
     save_window(app, widget, path)
 
@@ -40,8 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     width, height = (int(v) for v in args.size.split("x"))
     wanted = [s for s in SHOTS if not args.only or s in args.only.split(",")]
-    if "inside_compare.png" in wanted and not args.compare:
-        raise SystemExit("inside_compare.png needs --compare WEIGHTS")
+    if {"inside_compare.png", "inside_compare_seen.png"} & set(wanted) and not args.compare:
+        raise SystemExit("inside_compare.png and inside_compare_seen.png need --compare "
+                         "WEIGHTS")
 
     from PyQt6.QtCore import QSettings, QTimer
     from PyQt6.QtWidgets import QApplication
@@ -80,18 +91,27 @@ def main(argv: list[str] | None = None) -> int:
     if "inside_view_order.png" in wanted:
         plan += [stop_playing,
                  lambda: (w.state.update(step=5), w.next_view.try_orders(8)),
-                 lambda: _save(app, w, out / "inside_view_order.png")]
+                 lambda: _save(app, w, out / "inside_view_order.png",
+                               top=w.panel.iou_plot.parentWidget())]  # the band in view
     if "inside_compare.png" in wanted:
         plan += [stop_playing,
                  lambda: (w.worker.order_spread(0), w.comparison.open(args.compare)),
                  lambda: w.state.update(step=2),
-                 lambda: _save(app, w, out / "inside_compare.png"),
-                 lambda: w.comparison.close()]
+                 lambda: _save(app, w, out / "inside_compare.png",
+                               top=w.panel.iou_plot.parentWidget())]  # both IoU curves
+    if "inside_compare_seen.png" in wanted:
+        plan += [stop_playing,
+                 lambda: (w.worker.order_spread(0), w.comparison.open(args.compare)),
+                 lambda: w.state.update(step=2, mode="seen"),
+                 lambda: _save(app, w, out / "inside_compare_seen.png",
+                               top=w.panel.info_label.parentWidget()),
+                 lambda: w.state.update(mode="cubes")]
+    if {"inside_compare.png", "inside_compare_seen.png"} & set(wanted):
+        plan.append(lambda: w.comparison.close())
     if "inside_next_view.png" in wanted:
         plan += [stop_playing,
-                 *[lambda: w.strip.removeRequested.emit(2)] * 3,
-                 lambda: w.next_view.rank(),
                  lambda: w.state.update(step=2),
+                 lambda: w.next_view.rank(),
                  lambda: _save(app, w, out / "inside_next_view.png")]
 
     QTimer.singleShot(1500, run)

@@ -2,7 +2,9 @@
 the first, showing the second model's reconstruction of the same views at the same step
 and with the same layers. Both views share one camera (turning either turns both); the
 IoU plot draws both curves. The second model runs in the worker and follows every edit
-of the views (:func:`r2n2_viewer.compare.mirror_views`).
+of the views (:func:`r2n2_viewer.compare.mirror_views`). A line under the second view
+gives its step's figures: voxels, IoU and, in the seen-vs-inferred mode (views with a
+known camera), its own seen and inferred counts.
 """
 
 from __future__ import annotations
@@ -18,6 +20,22 @@ from .viewport import Viewport
 LINK_RETRY_MS = 100
 
 
+def step_figures_html(scene: Any, seen_shown: bool) -> str:
+    """The second model's figures at ``scene``'s step (one or two short lines)."""
+    if scene is None:
+        return ""
+    text = f"step {scene.index}: {scene.n_voxels} voxels \u2265 {scene.threshold:.2f}"
+    if scene.iou is not None:
+        text += f", IoU <b>{scene.iou:.3f}</b>"
+    if seen_shown and not scene.seen_known:
+        text += "<br>seen vs. inferred: casting the views' rays\u2026"
+    elif seen_shown:
+        text += (f"<br><span style='color:#b08000'>{scene.n_seen} seen</span>, "
+                 f"<span style='color:#7d5fcd'>{scene.n_inferred} inferred</span> "
+                 f"({scene.seen_views} of {scene.index} views with a known camera)")
+    return text
+
+
 class Comparison:
     """The second model's viewport and its wiring to ``window``."""
 
@@ -26,6 +44,7 @@ class Comparison:
         self.view: Viewport | None = None
         self.box: QWidget | None = None
         self.caption: QLabel | None = None
+        self.figures: QLabel | None = None  # the second model's figures at the shown step
         self.name = ""
         self.linked = False
         self._truth: Any = None
@@ -85,6 +104,8 @@ class Comparison:
         scenes = snap.compare_scenes if snap is not None else []
         scene = scenes[step - 1] if 1 <= step <= len(scenes) else None
         self.view.show(scene, layers)
+        if self.figures is not None:
+            self.figures.setText(step_figures_html(scene, "seen" in layers))
 
     def shutdown(self) -> None:
         if self.view is not None:
@@ -104,6 +125,10 @@ class Comparison:
         self.view = Viewport(self.box)
         self.view.setMinimumSize(240, 200)
         lay.addWidget(self.view, 1)
+        self.figures = QLabel("", self.box)
+        self.figures.setStyleSheet("color: #444; font-size: 11px;")
+        self.figures.setWordWrap(True)
+        lay.addWidget(self.figures)
         w.views_row.addWidget(self.box, 1)
         self._truth = None
         self.linked = False
@@ -145,7 +170,7 @@ class Comparison:
         if self.box is not None:
             self.window.views_row.removeWidget(self.box)
             self.box.deleteLater()
-        self.view = self.box = self.caption = None
+        self.view = self.box = self.caption = self.figures = None
         self.linked = False
         if self.window.viewport.started:
             self.window.viewport.plotter.update()

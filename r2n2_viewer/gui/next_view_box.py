@@ -1,10 +1,13 @@
 """Side-panel section "Next view and order": rank the unused pictures by what one more
 step with each would settle, add the best, and try the views in other orders.
 
-Candidates are ``window.inputs.unused``: the renderings of a dataset model not shown,
-views removed from the strip, and the pictures of a folder picked here. Ranking and the
-orders run as worker jobs (progress in the status bar, Esc cancels); the spread of the
-orders is drawn as a band on the IoU plot.
+Candidates are listed as soon as there are any (unranked until *Rank*): the unused
+views ``window.inputs.unused`` (a dataset model's renderings not shown, views removed
+from the strip, the pictures of a folder picked here) and, while an earlier step than
+the last is shown, the sequence's own later views, tried as the view after that step
+(the best is then moved there). With none, the list says how to get some. Ranking and
+the orders run as worker jobs (progress in the status bar, Esc cancels); the spread of
+the orders is drawn as a band on the IoU plot.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from PyQt6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QListWidgetItem,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -29,7 +33,8 @@ from .worker import ImageSource
 
 DEFAULT_ORDERS = 8
 NO_CANDIDATES = ("no unused views: open a dataset model (its other renderings), remove a "
-                 "view from the strip, or pick a folder of pictures")
+                 "view from the strip, step back to rank the later views, or pick a folder "
+                 "of pictures (From folder\u2026)")
 TOOLTIPS = {
     "rank": "Try each unused picture as one more step on a copy of the network's memory "
             "and rank them by how much surer the reconstruction gets (drop of the mean "
@@ -49,6 +54,8 @@ class NextViewBox(QGroupBox):
         self.window = window
         self.gains: list[Any] = []  # next_view.ViewGain of the last ranking
         self._ranked_sources: list[ImageSource] = []
+        self._ranked_key: tuple[Any, ...] | None = None  # what the gains were ranked for
+        self._ranked_after: int | None = None
         self._job = 0
         lay = QVBoxLayout(self)
         self.pool_label = QLabel("", self)
@@ -66,6 +73,7 @@ class NextViewBox(QGroupBox):
         row.addWidget(self.folder_button)
         lay.addLayout(row)
         self.list = QListWidget(self)
+        self.list.setWordWrap(True)  # the hint shown when there is no candidate
         self.list.setMaximumHeight(110)
         self.list.setStyleSheet("font-size: 11px;")
         lay.addWidget(self.list)
@@ -91,21 +99,67 @@ class NextViewBox(QGroupBox):
         lay.addWidget(self.orders_label)
         window.worker.jobs.ranked.connect(self._on_ranked)
         window.strip.removeRequested.connect(self._keep_removed)
+        window.state.changed.connect(
+            lambda changed: self.refresh() if changed & {"step", "n_steps", "playing"}
+            else None)
         self.refresh()
 
     # --- commands -------------------------------------------------------------------
     @property
     def candidates(self) -> list[ImageSource]:
+        """The unused views (not in the sequence)."""
         return self.window.inputs.unused
 
+    def from_step(self) -> int | None:
+        """The step the candidates would follow: the shown one when it is before the last
+        (and not playing), else None (after every view)."""
+        snap, s = self.window.snapshot, self.window.state
+        n = len(snap.scenes) if snap is not None else 0
+        return s.step if 1 <= s.step < n and not s.playing else None
+
+    def later_views(self) -> list[ImageSource]:
+        """The sequence's views after the shown step, as candidates for the next one."""
+        t, snap = self.from_step(), self.window.snapshot
+        if t is None or snap is None:
+            return []
+        return [ImageSource(snap.views[j], f"view {j + 1}: {snap.labels[j]}", position=j)
+                for j in range(t, len(snap.scenes))]
+
+    def pool(self) -> list[ImageSource]:
+        """Every candidate for the view after :meth:`from_step`."""
+        return self.later_views() + list(self.candidates)
+
+    def _key(self, pool: list[ImageSource]) -> tuple[Any, ...]:
+        snap = self.window.snapshot
+        steps = tuple(id(st) for st in snap.steps) if snap is not None else ()
+        return (self.from_step(), steps, tuple(id(src.source) for src in pool))
+
+    def hint(self) -> str:
+        """What to do when there is no candidate (depends on what is shown)."""
+        w = self.window
+        snap, origin = w.snapshot, w.inputs.origin
+        if snap is None or not snap.scenes:
+            return "Add views first; then the unused ones are the candidates here."
+        if origin is not None:
+            return (f"Every view of {origin} is in use. Step back (\u2190) to rank its "
+                    "later views as the next one from there; a view removed from the strip "
+                    "becomes a candidate; From folder\u2026 adds the pictures of a folder.")
+        return ("No unused views. From folder\u2026 adds the pictures of a folder (the "
+                "same object from other angles) as candidates; a view removed from the "
+                "strip becomes one too; step back (\u2190) to rank the later views.")
+
     def rank(self, add_best: bool = False) -> int:
-        """Queue a ranking of the candidates (with ``add_best``: then add the best);
-        returns the job id (0: nothing to rank, said in a message box)."""
-        if not self.candidates:
+        """Queue a ranking of the candidates as the view after :meth:`from_step` (with
+        ``add_best``: then put the best in there); returns the job id (0: nothing to
+        rank, said in a message box)."""
+        pool = self.pool()
+        if not pool:
             self.window.errors.show("No candidate views", NO_CANDIDATES)
             return 0
-        self._ranked_sources = list(self.candidates)
-        self._job = self.window.worker.rank_views(self._ranked_sources, add_best)
+        self._ranked_sources = pool
+        self._ranked_after = self.from_step()
+        self._ranked_key = self._key(pool)
+        self._job = self.window.worker.rank_views(pool, add_best, self._ranked_after)
         return self._job
 
     def add_folder(self, folder: str | Path) -> None:
@@ -148,14 +202,14 @@ class NextViewBox(QGroupBox):
         if added >= 0:
             source = self._ranked_sources[added]
             self.window.inputs.unused = [s for s in self.candidates if s is not source]
-            self.gains = [g for g in self.gains if g.index != added]
-        self.list.clear()
-        for k, g in enumerate(self.gains):
-            self.list.addItem(f"{k + 1}. {g.gain:+.4f} bits  {g.label}")
-        if added >= 0:
+            self._ranked_key = None  # the views change: the gains are stale
+            after = self._ranked_after
+            done = f"Added {source.label}" if after is None else \
+                f"Put {source.label} in as view {after + 1}"
             self.window.statusBar().showMessage(
-                f"Added {self._ranked_sources[added].label}: the best of "
-                f"{len(self._ranked_sources)} candidates", 10000)
+                f"{done}: the best of {len(self._ranked_sources)} candidates", 10000)
+            if after is not None:
+                self.window.state.set_step(after + 1)
         self.refresh()
 
     def _keep_removed(self, i: int) -> None:
@@ -183,9 +237,27 @@ class NextViewBox(QGroupBox):
         self.refresh()
 
     def refresh(self) -> None:
-        n = len(self.candidates)
-        self.pool_label.setText(f"{n} unused view{'s' if n != 1 else ''}" if n else
-                                "No unused views (a dataset model's other renderings, "
-                                "removed views or a folder)")
-        self.add_button.setEnabled(n > 0)
-        self.rank_button.setEnabled(n > 0)
+        """The candidates (ranked when the last ranking is still theirs) or the hint."""
+        pool = self.pool()
+        n, later, t = len(self.candidates), len(self.later_views()), self.from_step()
+        unused = f"{n} unused view{'s' if n != 1 else ''}"
+        if t is not None:
+            text = (f"Candidates for view {t + 1} (after step {t}): {later} later "
+                    f"view{'s' if later != 1 else ''} of the sequence"
+                    + (f" and {unused}" if n else ""))
+        else:
+            text = unused if n else "No unused views"
+        self.pool_label.setText(text)
+        self.list.clear()
+        if pool and self.gains and self._ranked_key == self._key(pool):
+            for k, g in enumerate(self.gains):
+                self.list.addItem(f"{k + 1}. {g.gain:+.4f} bits  {g.label}")
+        elif pool:
+            for src in pool:
+                self.list.addItem(f"\u00b7 {src.label}  (not ranked yet)")
+        else:
+            item = QListWidgetItem(self.hint())
+            item.setFlags(Qt.ItemFlag.NoItemFlags)  # a note, not a candidate
+            self.list.addItem(item)
+        self.add_button.setEnabled(bool(pool))
+        self.rank_button.setEnabled(bool(pool))

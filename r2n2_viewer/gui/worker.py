@@ -64,6 +64,8 @@ class ImageSource:
     label: str
     settings: Any = None  # images.PrepSettings
     camera: Any = None  # cameras.ViewCamera when known (demos, dataset renderings)
+    position: int | None = None  # a view of the sequence itself (its 0-based index), as a
+    # candidate for an earlier step: it is moved there, not added
 
 
 class JobCancelled(Exception):
@@ -103,7 +105,8 @@ class InferenceWorker(QObject):
     setBand = pyqtSignal(int, float, float)  # id, low, high: the uncertain band of P
     setSeen = pyqtSignal(int, bool)  # id, whether steps split seen / inferred voxels
     prepareView = pyqtSignal(int, int, object, bool)  # id, index, PrepSettings, apply
-    rankViews = pyqtSignal(int, list, bool)  # id, list[ImageSource], add the best one
+    rankViews = pyqtSignal(int, list, bool, int)  # id, ImageSources, add the best, from step
+    # (the number of views whose state the candidates continue; -1: all)
     orderSpread = pyqtSignal(int, int, int)  # id, number of orders (0: forget), seed
     loadCompare = pyqtSignal(int, object, str)  # id, second weights (None: close), device
 
@@ -228,10 +231,10 @@ class InferenceWorker(QObject):
     def _prepare_view(self, job: int, i: int, settings: Any, apply: bool) -> None:
         self._run(job, "Cannot prepare the view", self._do_prepare_view, i, settings, apply)
 
-    @pyqtSlot(int, list, bool)
-    def _rank_views(self, job: int, sources: list, add_best: bool) -> None:
+    @pyqtSlot(int, list, bool, int)
+    def _rank_views(self, job: int, sources: list, add_best: bool, after: int) -> None:
         self._run(job, "Cannot rank the candidate views", self._do_rank_views, sources,
-                  add_best)
+                  add_best, None if after < 0 else after)
 
     @pyqtSlot(int, int, int)
     def _order_spread(self, job: int, k: int, seed: int) -> None:
@@ -389,9 +392,11 @@ class InferenceWorker(QObject):
         self._compare_scenes.clear()
         self._emit()
 
-    def _do_rank_views(self, sources: list[ImageSource], add_best: bool) -> None:
-        """Rank ``sources`` by the entropy drop of one trial step each (the session is
-        unchanged); with ``add_best``, then add the best as the next view."""
+    def _do_rank_views(self, sources: list[ImageSource], add_best: bool,
+                       after: int | None = None) -> None:
+        """Rank ``sources`` by the entropy drop of one trial step each after the first
+        ``after`` views (default: all; the session is unchanged); with ``add_best``, then
+        put the best in as view ``after + 1`` (a view of the sequence is moved there)."""
         from ..images import prepare_photo
         from ..next_view import rank_next_views
 
@@ -403,19 +408,32 @@ class InferenceWorker(QObject):
             self.check_cancelled()
             self.progress.emit(f"Reading candidate {k + 1} of {len(sources)}",
                                k / len(sources))
+            if src.position is not None:  # a later view of the sequence: its own input
+                if not 0 <= src.position < len(session):
+                    raise ValueError(f"{src.label}: no longer among the views")
+                inputs.append(session.views[src.position])
+                continue
             try:
                 inputs.append(prepare_photo(src.source, src.settings).view)
             except Exception as exc:  # noqa: BLE001 - named in one line
                 raise ValueError(f"{src.label}: {_one_line(exc)}") from exc
         self.progress.emit(f"Trying {len(sources)} candidate views", -1.0)
-        gains = rank_next_views(session, inputs, [s.label for s in sources],
+        gains = rank_next_views(session, inputs, [s.label for s in sources], after=after,
                                 check_cancelled=self.check_cancelled,
                                 progress=lambda f: self.progress.emit(
                                     f"Trying {len(sources)} candidate views", f))
         added = gains[0].index if add_best else -1
         self.ranked.emit(self._job, gains, added)
-        if added >= 0:
-            self._do_add([sources[added]])
+        if added < 0:
+            return
+        best, end = sources[added], len(session)
+        target = end if after is None else after
+        if best.position is not None:
+            self._do_move(best.position, target)
+        else:
+            self._do_add([best])
+            if target < end and len(session) == end + 1:
+                self._do_move(end, target)
 
     def _do_order_spread(self, k: int, seed: int) -> None:
         """IoU (or voxel count) at every step of ``k`` random orders of the views;
@@ -515,7 +533,7 @@ class InferenceWorker(QObject):
             prev = step.probabilities
         self._scenes = fresh
         ious = [s.iou for s in scenes if s.iou is not None]
-        compare_scenes = self._compare_step_scenes(session)
+        compare_scenes = self._compare_step_scenes(session, cameras)
         compare_ious = [s.iou for s in compare_scenes if s.iou is not None]
         if self._spread is not None and self._spread[0] != self._spread_key():
             self._spread = None  # the views or the threshold changed: stale
@@ -540,10 +558,12 @@ class InferenceWorker(QObject):
                                     compare_name=self.compare.model_name if self.compare
                                     else "", spread=spread, plot_values=values))
 
-    def _compare_step_scenes(self, session: Any) -> list[StepScene]:
-        """The second model's scenes of the same views (it runs the steps it lacks)."""
+    def _compare_step_scenes(self, session: Any, cameras: list[Any]) -> list[StepScene]:
+        """The second model's scenes of the same views (it runs the steps it lacks), with
+        the seen / inferred split of its own reconstruction while that mode is shown
+        (``cameras``: the views' known cameras)."""
         from ..compare import mirror_views
-        from ..scene import build_step_scene
+        from ..scene import build_step_scene, with_seen
 
         if self.compare is None:
             return []
@@ -552,11 +572,15 @@ class InferenceWorker(QObject):
         for step in self.compare.steps:
             cached = self._compare_scenes.get(id(step))
             scene = cached[1] if cached is not None and cached[0] is step else None
+            seen_cameras = cameras[:step.index] if self.seen else None
             if scene is None:
                 scene = build_step_scene(
                     step.probabilities, prev, step.update_gate, self.threshold, step.index,
-                    step.ms, self.ground_truth, self.band,
+                    step.ms, self.ground_truth, self.band, seen_cameras,
                 )
+            elif seen_cameras is not None and not scene.seen_known:
+                self.check_cancelled()
+                scene = with_seen(scene, step.probabilities, seen_cameras)
             fresh[id(step)] = (step, scene)
             scenes.append(scene)
             prev = step.probabilities
@@ -643,10 +667,13 @@ class Worker(QObject):
         self.jobs.prepareView.emit(job, int(i), settings, bool(apply))
         return job
 
-    def rank_views(self, sources: list[ImageSource], add_best: bool = False) -> int:
-        """Rank candidate views (``ranked`` answers); with ``add_best`` add the best."""
+    def rank_views(self, sources: list[ImageSource], add_best: bool = False,
+                   after: int | None = None) -> int:
+        """Rank candidate views as step ``after + 1`` (default: the next step; ``ranked``
+        answers); with ``add_best`` put the best in there."""
         job = self._id()
-        self.jobs.rankViews.emit(job, list(sources), bool(add_best))
+        self.jobs.rankViews.emit(job, list(sources), bool(add_best),
+                                 -1 if after is None else int(after))
         return job
 
     def order_spread(self, k: int, seed: int = 0) -> int:

@@ -169,3 +169,109 @@ def test_compare_two_models_side_by_side(qtbot, make_window, ckpt, other_ckpt, i
     wait_idle(qtbot, w)
     assert w.errors.history[-1][0] == "Cannot compare with these weights"
     assert w.comparison.view is None
+
+
+def test_compare_view_shows_its_own_seen_and_inferred_split(qtbot, make_window, ckpt,
+                                                            other_ckpt):
+    from test_gui_cameras import _open_demo
+
+    from r2n2_viewer.cameras import view_cameras
+    from r2n2_viewer.demo import list_demos
+    from r2n2_viewer.visibility import seen_and_inferred
+
+    demo = list_demos()[0]
+    w = make_window(ckpt)
+    _open_demo(qtbot, w, demo.name)
+    w.comparison.open(other_ckpt)
+    wait_idle(qtbot, w)
+    assert len(w.snapshot.compare_scenes) == 5
+    assert not any(sc.seen_known for sc in w.snapshot.compare_scenes)  # cast when shown
+    figures = w.comparison.figures
+    assert "seen" not in figures.text() and "step 5:" in figures.text()
+    w.state.update(mode="seen")
+    wait_idle(qtbot, w)
+    qtbot.waitUntil(lambda: all(sc.seen_known for sc in w.snapshot.compare_scenes),
+                    timeout=120_000)
+    w.state.set_step(2)
+    cams = view_cameras(demo.images)
+    second = w.worker.jobs.compare
+    scene = w.snapshot.compare_scenes[1]
+    split = seen_and_inferred(second.steps[1].probabilities, cams[:2], w.state.threshold)
+    assert (scene.n_seen, scene.n_inferred) == (split.counts["seen"], split.counts["inferred"])
+    assert scene.seen_views == 2 and scene.n_seen > 0
+    ours = w.snapshot.scenes[1]
+    assert (ours.n_seen, ours.n_inferred) != (scene.n_seen, scene.n_inferred)
+    assert (2, "seen") in w.comparison.view.shown
+    text = figures.text()
+    assert f"{scene.n_seen} seen" in text and f"{scene.n_inferred} inferred" in text
+    assert "2 of 2 views" in text and f"IoU <b>{scene.iou:.3f}</b>" in text
+    w.state.update(mode="cubes")
+    assert "seen" not in figures.text() and (2, "cubes") in w.comparison.view.shown
+
+
+def test_candidates_listed_at_once_later_views_from_an_earlier_step(qtbot, make_window, ckpt,
+                                                                     images, tmp_path):
+    w = make_window(ckpt)
+    box = w.next_view
+    assert box.list.count() == 1 and "Add views first" in box.list.item(0).text()
+    assert box.list.item(0).flags() == Qt.ItemFlag.NoItemFlags  # a note, not a candidate
+    pictures = [*images, images[4], images[0], images[2]]  # 8 renderings: 3 unused
+    w.open_dataset_model(dataset_model(tmp_path / "data", pictures, _truth()))
+    wait_idle(qtbot, w)
+    qtbot.waitUntil(lambda: not w.state.playing and w.state.step == 5, timeout=20_000)
+    # listed before any ranking
+    assert [box.list.item(k).text() for k in range(box.list.count())] == [
+        f"\u00b7 {s.label}  (not ranked yet)" for s in box.candidates]
+    assert box.from_step() is None and box.pool_label.text() == "3 unused views"
+
+    w.state.set_step(2)  # an earlier step: the later views are candidates for view 3
+    assert box.from_step() == 2 and box.list.count() == 6
+    assert box.pool_label.text() == ("Candidates for view 3 (after step 2): 3 later views "
+                                     "of the sequence and 3 unused views")
+    assert box.list.item(0).text() == f"\u00b7 view 3: {w.snapshot.labels[2]}  (not ranked yet)"
+    box.rank()
+    wait_idle(qtbot, w)
+    session = w.worker.jobs.session
+    pool = box.pool()
+    inputs = [*session.views[2:5], *[s.source for s in box.candidates]]
+    expect = rank_next_views(session, inputs, [s.label for s in pool], after=2)
+    assert [box.list.item(k).text() for k in range(6)] == [
+        f"{k + 1}. {g.gain:+.4f} bits  {g.label}" for k, g in enumerate(expect)]
+    w.state.set_step(3)  # another step: that ranking is not this step's
+    assert "not ranked yet" in box.list.item(0).text()
+    w.state.set_step(2)
+
+    labels = list(w.snapshot.labels)
+    best = pool[expect[0].index]
+    box.rank(add_best=True)
+    wait_idle(qtbot, w)
+    assert w.state.step == 3
+    if best.position is not None:  # a later view: moved to be view 3
+        assert len(w.snapshot.scenes) == 5
+        assert w.snapshot.labels[2] == labels[best.position]
+        assert sorted(w.snapshot.labels) == sorted(labels)
+    else:  # an unused view: put in as view 3
+        assert len(w.snapshot.scenes) == 6 and w.snapshot.labels[2] == best.label
+        assert best not in box.candidates
+    assert "as view 3" in w.statusBar().currentMessage()
+
+
+def test_no_candidates_the_list_says_how_to_get_some(qtbot, make_window, ckpt, images):
+    w = make_window(ckpt)
+    box = w.next_view
+    w.inputs.load_sequence(images[:3], _truth(), "the demo \u201ctest\u201d")
+    wait_idle(qtbot, w)
+    qtbot.waitUntil(lambda: not w.state.playing and w.state.step == 3, timeout=20_000)
+    assert box.list.count() == 1 and not box.add_button.isEnabled()
+    hint = box.list.item(0).text()
+    assert "Every view of the demo \u201ctest\u201d is in use" in hint
+    assert "Step back" in hint and "From folder" in hint
+    w.state.set_step(1)
+    assert box.list.count() == 2 and box.add_button.isEnabled()
+    w.clear_views()
+    wait_idle(qtbot, w)
+    w.add_paths(images[:2])  # own photos
+    wait_idle(qtbot, w)
+    qtbot.waitUntil(lambda: w.state.step == 2, timeout=20_000)
+    hint = box.list.item(0).text()
+    assert box.list.count() == 1 and hint.startswith("No unused views. From folder")
