@@ -72,9 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", help="comma-separated file names of SHOTS to take")
     args = ap.parse_args(argv)
 
-    from PIL import Image
     from PyQt6.QtCore import QSettings, QTimer
     from PyQt6.QtWidgets import QApplication
+    from window_shot import save_window
 
     from r2n2_viewer.demo import featured_demo, list_demos
     from r2n2_viewer.gui.main_window import MainWindow
@@ -101,16 +101,10 @@ def main(argv: list[str] | None = None) -> int:
             sys.exit("no demos installed: pass --dataset-model")
         w.open_demo(args.demo or featured_demo(demos).name)
     out = Path(args.out)
-    written: list[Path] = []
 
     def save(name: str) -> None:
-        image = w.grab().toImage()
-        path = out / name
-        image.save(str(path))
-        with Image.open(path) as im:  # palette PNG: a few hundred KB at most
-            im.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT).save(
-                path, optimize=True)
-        written.append(path)
+        # from the screen: the 3D view is a native window that QWidget.grab cannot read
+        save_window(app, w, out / name)
 
     state = w.state
 
@@ -147,8 +141,6 @@ def main(argv: list[str] | None = None) -> int:
     QTimer.singleShot(300, step)
     app.exec()
     w.close()
-    for path in written:
-        print(f"{path} ({path.stat().st_size // 1024} KB)")
     return 0
 
 
