@@ -159,9 +159,12 @@ class IoUPlot(QLabel):
         painter.setPen(QPen(QColor(*MARK_RGB), 2))
         painter.drawLine(round(x), round(self._rows[0]), round(x), round(self._rows[1]))
         if self.step <= len(self.values):
-            painter.setFont(painter.font())
             value = self.values[self.step - 1]
-            painter.drawText(round(x) + 4, round(self._rows[0]) + 10,
-                             f"{value:.2f}" if value <= 1.0 else f"{value:.0f}")
+            text = f"{value:.2f}" if value <= 1.0 else f"{value:.0f}"
+            width = painter.fontMetrics().horizontalAdvance(text)
+            left = round(x) + 4  # right of the line, or left of it where it would not fit
+            if left + width > pix.width():
+                left = round(x) - 4 - width
+            painter.drawText(left, round(self._rows[0]) + 10, text)
         painter.end()
         self.setPixmap(pix)
