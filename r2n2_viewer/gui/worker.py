@@ -503,8 +503,6 @@ class InferenceWorker(QObject):
 
     def _emit(self) -> None:
         """Build the scenes still missing and send a snapshot to the window."""
-        from ..scene import build_step_scene, with_seen
-
         session = self.session
         if session is None:
             self.snapshot.emit(Snapshot([v for v, _ in self.waiting],
@@ -512,26 +510,8 @@ class InferenceWorker(QObject):
                                         self.ground_truth, records=list(self.records)))
             return
         steps = session.steps
-        scenes: list[StepScene] = []
-        fresh: dict[int, tuple[Any, StepScene]] = {}
-        prev = None
         cameras = [getattr(r, "camera", None) for r in self.records]
-        for step in steps:
-            cached = self._scenes.get(id(step))
-            scene = cached[1] if cached is not None and cached[0] is step else None
-            seen_cameras = cameras[:step.index] if self.seen else None
-            if scene is None:
-                scene = build_step_scene(
-                    step.probabilities, prev, step.update_gate, self.threshold, step.index,
-                    step.ms, self.ground_truth, self.band, seen_cameras,
-                )
-            elif seen_cameras is not None and not scene.seen_known:
-                self.check_cancelled()
-                scene = with_seen(scene, step.probabilities, seen_cameras)
-            fresh[id(step)] = (step, scene)
-            scenes.append(scene)
-            prev = step.probabilities
-        self._scenes = fresh
+        scenes, self._scenes = self._step_scenes(steps, self._scenes, cameras)
         ious = [s.iou for s in scenes if s.iou is not None]
         compare_scenes = self._compare_step_scenes(session, cameras)
         compare_ious = [s.iou for s in compare_scenes if s.iou is not None]
@@ -563,14 +543,28 @@ class InferenceWorker(QObject):
         the seen / inferred split of its own reconstruction while that mode is shown
         (``cameras``: the views' known cameras)."""
         from ..compare import mirror_views
-        from ..scene import build_step_scene, with_seen
 
         if self.compare is None:
             return []
         mirror_views(self.compare, session.views, session.labels)
-        scenes, fresh, prev = [], {}, None
-        for step in self.compare.steps:
-            cached = self._compare_scenes.get(id(step))
+        scenes, self._compare_scenes = self._step_scenes(self.compare.steps,
+                                                         self._compare_scenes, cameras)
+        return scenes
+
+    def _step_scenes(
+        self, steps: list[Any], cache: dict[int, tuple[Any, StepScene]], cameras: list[Any],
+    ) -> tuple[list[StepScene], dict[int, tuple[Any, StepScene]]]:
+        """The scene of each of ``steps``: from ``cache`` (keyed by the step object) where
+        it holds that step, else built; the seen / inferred split added while that mode is
+        shown (``cameras``: the views' known cameras). Returns the scenes and the new cache
+        (only these steps)."""
+        from ..scene import build_step_scene, with_seen
+
+        scenes: list[StepScene] = []
+        fresh: dict[int, tuple[Any, StepScene]] = {}
+        prev = None
+        for step in steps:
+            cached = cache.get(id(step))
             scene = cached[1] if cached is not None and cached[0] is step else None
             seen_cameras = cameras[:step.index] if self.seen else None
             if scene is None:
@@ -584,8 +578,7 @@ class InferenceWorker(QObject):
             fresh[id(step)] = (step, scene)
             scenes.append(scene)
             prev = step.probabilities
-        self._compare_scenes = fresh
-        return scenes
+        return scenes, fresh
 
 
 class Worker(QObject):
