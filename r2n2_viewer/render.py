@@ -26,7 +26,8 @@ GT_COLOR = "#2a7fff"
 LAYER_STYLE: dict[str, dict[str, Any]] = {
     # voxel faces carry baked shading (scene.FACE_SHADE): unlit is twice as fast in software
     "cubes": dict(scalars="rgb", rgb=True, lighting=False),
-    "smooth": dict(color="#c9a66b", smooth_shading=True, ambient=0.2, specular=0.2),
+    # the marching-cubes surface, its vertices shaded like the cubes' faces (baked, unlit)
+    "smooth": dict(scalars="rgb", rgb=True, lighting=False),
     "points": dict(scalars="rgba", rgba=True, point_size=7, style="points",
                    render_points_as_spheres=False, lighting=False),
     "changed": dict(scalars="rgb", rgb=True, lighting=False),
@@ -50,7 +51,8 @@ LAYER_STYLE: dict[str, dict[str, Any]] = {
 # layers drawn in their own colours (an RGB / RGBA array, unlit): built straight from
 # VTK objects, which takes well under a millisecond where ``add_mesh`` takes tens (it
 # probes scalars and colour maps); layer -> (array, per point, point size)
-DIRECT_COLOUR = {layer: (style["scalars"], layer == "points", style.get("point_size"))
+POINT_COLOURED = ("points", "smooth")  # the others colour whole faces
+DIRECT_COLOUR = {layer: (style["scalars"], layer in POINT_COLOURED, style.get("point_size"))
                  for layer, style in LAYER_STYLE.items() if style.get("lighting") is False
                  and (style.get("rgb") or style.get("rgba"))}
 # layers whose mesh is changed in place (the slice plane's colours follow the step)
@@ -86,7 +88,7 @@ def _direct_colour_actor(plotter: Any, mesh: pv.PolyData, layer: str) -> Any:
 
     array, per_point, point_size = DIRECT_COLOUR[layer]
     mapper = vtkPolyDataMapper()
-    if per_point:
+    if point_size:
         from vtkmodules.vtkFiltersHybrid import vtkDepthSortPolyData
 
         order = vtkDepthSortPolyData()
@@ -95,11 +97,13 @@ def _direct_colour_actor(plotter: Any, mesh: pv.PolyData, layer: str) -> Any:
         order.SetDirectionToBackToFront()
         order.SetDepthSortModeToParametricCenter()
         mapper.SetInputConnection(order.GetOutputPort())
-        mapper.SetScalarModeToUsePointFieldData()
     else:
         mapper.SetInputData(mesh)
-        mapper.SetScalarModeToUseCellFieldData()
         mapper.SetStatic(layer not in MUTABLE)  # no pipeline checks for fixed meshes
+    if per_point:
+        mapper.SetScalarModeToUsePointFieldData()
+    else:
+        mapper.SetScalarModeToUseCellFieldData()
     mapper.SelectColorArray(array)
     mapper.SetColorModeToDirectScalars()
     mapper.ScalarVisibilityOn()
@@ -107,7 +111,10 @@ def _direct_colour_actor(plotter: Any, mesh: pv.PolyData, layer: str) -> Any:
     actor.SetMapper(mapper)
     prop = actor.GetProperty()
     prop.SetLighting(False)
-    prop.SetInterpolationToFlat()
+    if per_point and not point_size:
+        prop.SetInterpolationToGouraud()  # colours blend across each triangle
+    else:
+        prop.SetInterpolationToFlat()
     if point_size:
         prop.SetRepresentationToPoints()
         prop.SetPointSize(point_size)

@@ -175,3 +175,24 @@ def test_gate_glyphs_size_with_strength_and_leave_room():
     above = sc.gate_glyphs(gate, level=0.4)
     assert above.n_cells == 2 * 6
     assert sc.gate_glyphs(gate, level=1.1).n_cells == 0
+
+
+def test_smooth_surface_is_shaded_like_the_cube_faces():
+    axes = np.array([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]],
+                    np.float32)
+    want = np.clip(np.array(sc.SMOOTH_RGB, np.float32) * sc.FACE_SHADE[:, None] + 0.5, 0, 255)
+    np.testing.assert_array_equal(sc.smooth_shade(axes), want.astype(np.uint8))
+    # between two axes: between their shades (top brighter than a side, a side than below)
+    tilted = sc.smooth_shade(np.array([[0.6, 0.8, 0.0], [0.6, -0.8, 0.0]], np.float32))
+    assert want[3, 0] < tilted[1, 0] < want[0, 0] < tilted[0, 0] < want[2, 0]
+    # the mesh carries them per vertex, from its outward normals
+    p = np.zeros((32, 32, 32), np.float32)
+    p[10:20, 10:20, 10:20] = 1.0
+    mesh = sc.smooth_mesh(p, 0.4)
+    rgb = mesh.point_data["rgb"]
+    assert rgb.shape == (mesh.n_points, 3) and rgb.dtype == np.uint8
+    normals = mesh.point_data["Normals"]
+    top, bottom = normals[:, 1] > 0.99, normals[:, 1] < -0.99  # lit like a cube's top
+    assert top.any() and bottom.any()  # and bottom face
+    assert np.abs(rgb[top].astype(int) - want[2]).max() <= 2
+    assert np.abs(rgb[bottom].astype(int) - want[3]).max() <= 2

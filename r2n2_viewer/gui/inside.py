@@ -26,6 +26,7 @@ from PyQt6.QtWidgets import (
 
 from ..probe import VoxelHistory, voxel_history
 from ..slices import AXES, SLICE_AXES, slice_image
+from .labels import SteadyLabel
 from .plot import PLOT_SIZE, IoUPlot, one_at_a_time
 from .state import ViewState
 
@@ -131,9 +132,7 @@ class ProbeBox(QGroupBox):
         self.check.setToolTip(TOOLTIPS["probing"])
         self.check.toggled.connect(self._toggled)
         lay.addWidget(self.check)
-        self.label = QLabel("", self)
-        self.label.setWordWrap(True)
-        self.label.setTextFormat(Qt.TextFormat.RichText)
+        self.label = SteadyLabel(self, rich=True)
         lay.addWidget(self.label)
         self.plot = ProbePlot(self)
         lay.addWidget(self.plot, 0, Qt.AlignmentFlag.AlignHCenter)

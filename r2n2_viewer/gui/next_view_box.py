@@ -29,6 +29,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from .labels import SteadyLabel
 from .worker import ImageSource
 
 DEFAULT_ORDERS = 8
@@ -58,9 +59,7 @@ class NextViewBox(QGroupBox):
         self._ranked_after: int | None = None
         self._job = 0
         lay = QVBoxLayout(self)
-        self.pool_label = QLabel("", self)
-        self.pool_label.setWordWrap(True)
-        self.pool_label.setStyleSheet("color: #555; font-size: 11px;")
+        self.pool_label = SteadyLabel(self, style="color: #555; font-size: 11px;")
         lay.addWidget(self.pool_label)
         row = QHBoxLayout()
         self.rank_button = QPushButton("Rank", self)
@@ -248,16 +247,19 @@ class NextViewBox(QGroupBox):
         else:
             text = unused if n else "No unused views"
         self.pool_label.setText(text)
-        self.list.clear()
         if pool and self.gains and self._ranked_key == self._key(pool):
-            for k, g in enumerate(self.gains):
-                self.list.addItem(f"{k + 1}. {g.gain:+.4f} bits  {g.label}")
+            items = [f"{k + 1}. {g.gain:+.4f} bits  {g.label}" for k, g in enumerate(self.gains)]
         elif pool:
-            for src in pool:
-                self.list.addItem(f"\u00b7 {src.label}  (not ranked yet)")
+            items = [f"\u00b7 {src.label}  (not ranked yet)" for src in pool]
         else:
-            item = QListWidgetItem(self.hint())
-            item.setFlags(Qt.ItemFlag.NoItemFlags)  # a note, not a candidate
-            self.list.addItem(item)
+            items = [self.hint()]
+        shown = [self.list.item(i).text() for i in range(self.list.count())]
+        if items != shown:  # (a rebuilt list is laid out again: only when it changed)
+            self.list.clear()
+            for text in items:
+                item = QListWidgetItem(text)
+                if not pool:
+                    item.setFlags(Qt.ItemFlag.NoItemFlags)  # a note, not a candidate
+                self.list.addItem(item)
         self.add_button.setEnabled(bool(pool))
         self.rank_button.setEnabled(bool(pool))

@@ -26,6 +26,7 @@ from PyQt6.QtWidgets import (
 
 from ..cameras import PRESET_LABELS, PRESETS
 from .inside import ProbeBox, SliceBox
+from .labels import SteadyLabel
 from .plot import PLOT_SIZE, IoUPlot
 from .state import (
     DEFAULTS,
@@ -104,10 +105,7 @@ class SidePanel(QScrollArea):
         lay.addWidget(self._display_box(body))
         lay.addWidget(self._threshold_box(body))
         info = QGroupBox("This step", body)
-        self.info_label = QLabel("", info)
-        self.info_label.setWordWrap(True)
-        self.info_label.setTextFormat(Qt.TextFormat.RichText)
-        self.info_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.info_label = SteadyLabel(info, rich=True)
         QVBoxLayout(info).addWidget(self.info_label)
         lay.addWidget(info)
         plot_box = QGroupBox("IoU vs. views", body)
@@ -236,9 +234,7 @@ class SidePanel(QScrollArea):
         self.threshold_slider.setToolTip(TOOLTIPS["threshold"])
         self.threshold_slider.valueChanged.connect(
             lambda v: self.state.update(threshold=v / 100.0))
-        self.threshold_label = QLabel("", box)
-        self.threshold_label.setWordWrap(True)
-        self.threshold_label.setTextFormat(Qt.TextFormat.RichText)
+        self.threshold_label = SteadyLabel(box, rich=True)
         self.reset_button = QPushButton("Reset view settings", box)
         self.reset_button.setToolTip("Mode, threshold and overlays as at a fresh start "
                                      f"(threshold {DEFAULTS.threshold:.2f})")

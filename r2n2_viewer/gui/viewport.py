@@ -207,17 +207,19 @@ class Viewport(QWidget):
             if actor is not None:
                 actor.SetVisibility(False)
             return
-        sheet = sc.slice_plane(probabilities, axis, index)
-        if actor is not None and key == (axis, index, sheet.n_cells):
-            mesh.cell_data["probability"] = sheet.cell_data["probability"]
-            mesh.cell_data["rgba"] = sheet.cell_data["rgba"]
+        shape = np.shape(probabilities)
+        if actor is not None and key == (axis, index, shape):
+            # only the step changed: new colours on the same sheet
+            values, rgba = sc.slice_colours(probabilities, axis, index)
+            mesh.cell_data["probability"] = values
+            mesh.cell_data["rgba"] = rgba
             mesh.Modified()
         else:
             if actor is not None:
                 self.plotter.remove_actor(actor, render=False)
-            mesh = sheet
+            mesh = sc.slice_plane(probabilities, axis, index)
             actor = rd.add_layer(self.plotter, mesh, "slice")
-            self._slice = (actor, mesh, (axis, index, sheet.n_cells))
+            self._slice = (actor, mesh, (axis, index, shape))
         actor.SetVisibility(True)
 
     @property
