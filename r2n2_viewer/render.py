@@ -28,7 +28,7 @@ LAYER_STYLE: dict[str, dict[str, Any]] = {
     "cubes": dict(scalars="rgb", rgb=True, lighting=False),
     # the marching-cubes surface, its vertices shaded like the cubes' faces (baked, unlit)
     "smooth": dict(scalars="rgb", rgb=True, lighting=False),
-    "points": dict(scalars="rgba", rgba=True, point_size=7, style="points",
+    "points": dict(scalars="rgba", rgba=True, point_size=6, style="points",
                    render_points_as_spheres=False, lighting=False),
     "changed": dict(scalars="rgb", rgb=True, lighting=False),
     "uncertainty": dict(scalars="rgb", rgb=True, lighting=False),
@@ -38,8 +38,8 @@ LAYER_STYLE: dict[str, dict[str, Any]] = {
     "ghosts": dict(color=tuple(c / 255 for c in sc.DISAPPEARED_RGB), opacity=GHOST_OPACITY,
                    ambient=0.4),
     # one opaque glyph per recurrent cell, its size and colour the write strength
-    "gates": dict(scalars="write_strength", cmap="magma_r", clim=(0.0, 1.0), ambient=0.3,
-                  show_edges=True, edge_color="#555555", line_width=1),
+    "gates": dict(scalars="rgb", rgb=True, lighting=False, show_edges=True,
+                  edge_color="#555555", line_width=1),
     "truth": dict(color=GT_COLOR, opacity=0.22, ambient=0.4),
     "outline": dict(color="#9aa0a8", line_width=1),
     # the slice plane of P (scene.slice_plane) and the probed voxel (scene.voxel_marker)
@@ -118,6 +118,11 @@ def _direct_colour_actor(plotter: Any, mesh: pv.PolyData, layer: str) -> Any:
     if point_size:
         prop.SetRepresentationToPoints()
         prop.SetPointSize(point_size)
+    style = LAYER_STYLE[layer]
+    if style.get("show_edges"):
+        prop.EdgeVisibilityOn()
+        prop.SetEdgeColor(pv.Color(style["edge_color"]).float_rgb)
+        prop.SetLineWidth(style.get("line_width", 1))
     return actor
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import pyvista as pv
 
 from . import analysis, geometry
-from .layers import ENTROPY_CMAP, ERROR_RGB, PROBABILITY_CMAP, SEEN_RGB
+from .layers import ENTROPY_CMAP, ERROR_RGB, GATES_CMAP, PROBABILITY_CMAP, SEEN_RGB
 
 if TYPE_CHECKING:
     from .cameras import ViewCamera
@@ -243,7 +243,8 @@ def gate_glyphs(update_gate: np.ndarray, level: float = 0.0) -> pv.PolyData:
     """One cube per recurrent cell whose write strength is >= ``level``, centred in the
     block of voxels the cell writes to, its edge growing with the strength (0.15 of the
     block at 0, 0.85 at 1): the object stays visible between them. Cell data
-    ``write_strength`` and ``cell`` (flat index of the recurrent cell, C order)."""
+    ``write_strength``, ``cell`` (flat index of the recurrent cell, C order),
+    ``direction`` and ``rgb`` (``GATES_CMAP``, shaded like the voxel cubes)."""
     gate = np.asarray(update_gate, dtype=np.float32)
     n = gate.shape[0]
     size = GRID / n
@@ -263,6 +264,9 @@ def gate_glyphs(update_gate: np.ndarray, level: float = 0.0) -> pv.PolyData:
                        faces=np.hstack([np.full((len(faces), 1), 4), faces]).ravel())
     mesh.cell_data["write_strength"] = np.repeat(g, 6)
     mesh.cell_data["cell"] = np.repeat(np.ravel_multi_index(idx.T, gate.shape), 6)
+    # the quads above face -x, +x, -y, +y, -z, +z: their indices into FACE_SHADE
+    mesh.cell_data["direction"] = np.tile(np.array([1, 0, 3, 2, 5, 4], np.uint8), len(idx))
+    mesh.cell_data["rgb"] = shade(mesh, probability_rgb(np.repeat(g, 6), GATES_CMAP))
     return mesh
 
 

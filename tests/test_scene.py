@@ -196,3 +196,19 @@ def test_smooth_surface_is_shaded_like_the_cube_faces():
     assert top.any() and bottom.any()  # and bottom face
     assert np.abs(rgb[top].astype(int) - want[2]).max() <= 2
     assert np.abs(rgb[bottom].astype(int) - want[3]).max() <= 2
+
+
+def test_gate_glyph_faces_carry_the_gate_colour_shaded_like_cubes():
+    gate = np.zeros((4, 4, 4), np.float32)
+    gate[1, 2, 3] = 0.75
+    mesh = sc.gate_glyphs(gate, level=0.5)
+    assert mesh.n_cells == 6
+    base = sc.probability_rgb(np.float32(0.75), "magma_r").astype(np.float32)
+    centre = np.asarray(mesh.cell_centers().points).mean(axis=0)
+    for k in range(6):  # each face's shade follows the way it faces
+        outward = mesh.cell_centers().points[k] - centre
+        axis = int(np.argmax(np.abs(outward)))
+        direction = 2 * axis + (outward[axis] < 0)
+        assert mesh.cell_data["direction"][k] == direction
+        want = np.clip(base * sc.FACE_SHADE[direction] + 0.5, 0, 255).astype(np.uint8)
+        np.testing.assert_array_equal(mesh.cell_data["rgb"][k], want)

@@ -85,10 +85,10 @@ def slice_pixmap(probabilities: np.ndarray, axis: str, index: int,
     from ..scene import probability_rgb
 
     rgb = np.ascontiguousarray(probability_rgb(slice_image(probabilities, axis, index)))
-    rgb = np.repeat(np.repeat(rgb, scale, axis=0), scale, axis=1)
     h, w = rgb.shape[:2]
     image = QImage(rgb.tobytes(), w, h, 3 * w, QImage.Format.Format_RGB888)
-    return QPixmap.fromImage(image.copy())
+    return QPixmap.fromImage(image.scaled(w * scale, h * scale,
+                                          transformMode=Qt.TransformationMode.FastTransformation))
 
 
 class ProbePlot(IoUPlot):

@@ -211,8 +211,10 @@ class Viewport(QWidget):
         if actor is not None and key == (axis, index, shape):
             # only the step changed: new colours on the same sheet
             values, rgba = sc.slice_colours(probabilities, axis, index)
-            mesh.cell_data["probability"] = values
-            mesh.cell_data["rgba"] = rgba
+            for name, new in (("probability", values), ("rgba", rgba)):
+                array = mesh.cell_data[name]  # VTK's own buffer: written in place
+                array[:] = new
+                mesh.GetCellData().GetArray(name).Modified()
             mesh.Modified()
         else:
             if actor is not None:
