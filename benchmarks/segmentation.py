@@ -150,7 +150,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=40, help="models at most")
     ap.add_argument("--segment", default="grabcut,auto",
                     help="comma-separated methods, each run on the same composites "
-                    "(auto, plain, learned, grabcut); failure pictures are the last one's")
+                    "(auto, plain, hybrid, learned, grabcut); failure pictures are the last one's")
     ap.add_argument("--weights", default="default")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--mask-only", action="store_true",
@@ -161,7 +161,7 @@ def main() -> None:
     torch.set_num_threads(1)
     methods_asked = [m.strip() for m in args.segment.split(",") if m.strip()]
     for m in methods_asked:
-        if m not in ("auto", "plain", "learned", "grabcut"):
+        if m not in ("auto", "plain", "hybrid", "learned", "grabcut"):
             ap.error(f"unknown --segment method {m!r}")
 
     out = Path(args.out)

@@ -3,7 +3,10 @@
 Each step draws a batch of composites (:class:`models.data.composites.CompositeSampler`,
 its random generator seeded by (seed, step), so a resumed run draws what an unbroken
 one would) and takes an Adam step on binary cross-entropy plus a soft-IoU loss against
-the renderings' alpha, the learning rate falling along a cosine to 0. Every
+the renderings' alpha, the learning rate falling along a cosine to 0. A recipe with a
+``restart`` stage ({"steps": N, "lr": L}) then runs N more steps from a second cosine
+(warm restart) starting at L: a finished run of the first stage (its state file) is
+continued by such a recipe. Every
 ``save_every`` steps the state (weights, optimiser, step) is written atomically to
 ``OUT.state.safetensors`` beside ``OUT``; a run started again with the same ``OUT``
 continues from there. At the end the weights are written to ``OUT`` with the recipe in
@@ -55,6 +58,21 @@ def _save_state(path: Path, net: SegmenterNet, opt: torch.optim.Optimizer, step:
     atomic_write_bytes(path, save(tensors, metadata=meta))
 
 
+def total_steps(recipe: dict) -> int:
+    """All the steps of a recipe: its first stage and its ``restart`` stage, if any."""
+    return int(recipe["steps"]) + int(recipe.get("restart", {}).get("steps", 0))
+
+
+def learning_rate(recipe: dict, step: int) -> float:
+    """The learning rate of ``step`` (0-based): a cosine to 0 over the first stage, then
+    (with a ``restart`` stage) a second cosine from its own ``lr`` over its steps."""
+    first = int(recipe["steps"])
+    if step < first or "restart" not in recipe:
+        return recipe["lr"] * 0.5 * (1 + math.cos(math.pi * min(step, first) / first))
+    again = recipe["restart"]
+    return again["lr"] * 0.5 * (1 + math.cos(math.pi * (step - first) / again["steps"]))
+
+
 def _load_state(path: Path, net: SegmenterNet, opt: torch.optim.Optimizer, recipe: dict
                 ) -> int:
     from safetensors import safe_open
@@ -62,7 +80,11 @@ def _load_state(path: Path, net: SegmenterNet, opt: torch.optim.Optimizer, recip
 
     with safe_open(str(path), framework="pt") as f:
         meta = f.metadata() or {}
-    if json.loads(meta.get("recipe", "null")) != recipe:
+    saved = json.loads(meta.get("recipe", "null"))
+    first = {k: v for k, v in recipe.items() if k != "restart"}
+    continued = "restart" in recipe and saved == first and int(meta.get("step", -1)) == \
+        recipe["steps"]  # a finished first stage, continued by the restart stage
+    if saved != recipe and not continued:
         raise ValueError(f"{path}: a run with another recipe; remove it or pick another --out")
     tensors = load(path.read_bytes())
     net.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")})
@@ -93,7 +115,7 @@ def train_segmenter(data: list[str], backgrounds: str | None, out: str | os.Path
     step = _load_state(state, net, opt, recipe) if state.is_file() else 0
     if step:
         log(f"resuming from step {step} ({state})")
-    steps = recipe["steps"]
+    steps = total_steps(recipe)
     net.train()
     t0, seen, running = time.perf_counter(), 0, None
     while step < steps:
@@ -101,7 +123,7 @@ def train_segmenter(data: list[str], backgrounds: str | None, out: str | os.Path
         pics, masks = sampler.batch(rng, recipe["batch"])
         x = torch.from_numpy(pics).permute(0, 3, 1, 2).float() / 255.0
         y = torch.from_numpy(masks)[:, None]
-        lr = recipe["lr"] * 0.5 * (1 + math.cos(math.pi * step / steps))
+        lr = learning_rate(recipe, step)
         for g in opt.param_groups:
             g["lr"] = lr
         loss = loss_fn(net(x), y)

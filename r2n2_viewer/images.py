@@ -72,7 +72,8 @@ _CROP = slice(CROP_OFFSET, CROP_OFFSET + VIEW_SIZE)  # the test-time centre crop
 MAX_PIXELS = 64_000_000
 MAX_FILE_BYTES = 1 << 30  # larger files are refused before reading (a 64 MP TIFF is ~200 MB)
 WORK_SIZE = 1024  # the mask is computed on a copy at most this many pixels a side
-SEGMENT_MODES = ("auto", "plain", "learned", "grabcut", "none")
+SEGMENT_MODES = ("auto", "plain", "hybrid", "learned", "grabcut", "none")
+AUTO_CLUTTERED = "hybrid"  # what auto uses when the border is not plain (or with strokes)
 UNIFORM_BORDER = 0.9  # auto: plain when this share of the border matches its median colour
 ONE_OBJECT = 0.8  # ... and one part holds this share of the plain mask
 ONE_OBJECT_BORDER = 0.1  # ... which touches at most this share of the picture's edge
@@ -133,7 +134,7 @@ class PreparedView:
     preview: Image.Image  # the upright picture at the working resolution (mask's grid)
     crop_box: tuple[float, float, float, float]  # full-picture pixels shown in the input
     image_size: tuple[int, int]  # (width, height) of the full, upright picture
-    method: str  # "rendering", "alpha", "plain", "learned", "grabcut" or "none"
+    method: str  # "rendering", "alpha", "plain", "hybrid", "learned", "grabcut" or "none"
     timings: dict[str, float] = field(default_factory=dict)  # ms: decode, mask, crop, total
 
 
@@ -470,19 +471,17 @@ def _segment(work: Image.Image, s: PrepSettings, name: str,
     bgs = _resized_strokes(s.background_strokes, (h, w))
     method = s.segment
     strokes = (fg is not None and fg.any()) or (bgs is not None and bgs.any())
+    plain = None
     if method == "auto":
+        method = AUTO_CLUTTERED
         if not strokes and border_uniformity(rgb, s.tolerance) >= UNIFORM_BORDER:
-            mask = plain_mask(rgb, s.tolerance)
-            if not mask.any():
-                raise ImageError(f"{name}: no object found (every pixel matches the "
-                                 "background colour)")
-            if _one_object(mask):
-                return mask, "plain"
-        method = "grabcut"  # the learned segmenter measures below GrabCut (docs)
+            plain = plain_mask(rgb, s.tolerance)
+            if not plain.any() or _one_object(plain):
+                method = "plain"
     if method == "none":
         return np.ones((h, w), np.float32), "none"
     if method == "plain":
-        mask = plain_mask(rgb, s.tolerance)
+        mask = plain_mask(rgb, s.tolerance) if plain is None else plain
         if fg is not None:
             mask |= fg
         if bgs is not None:
@@ -491,16 +490,14 @@ def _segment(work: Image.Image, s: PrepSettings, name: str,
             raise ImageError(f"{name}: no object found (every pixel matches the background "
                              "colour)")
         return mask, method
-    from .segmentation import grabcut_mask, learned_mask
+    from .segmentation import grabcut_mask, hybrid_mask, learned_mask
 
-    if method == "learned":
-        mask = learned_mask(rgb, fg, bgs, cancel_check=cancel_check)
-    else:
-        mask = grabcut_mask(rgb, fg, bgs, cancel_check=cancel_check)
-        if not mask.any() and s.segment == "auto":  # nothing separable: fall back
-            mask, method = plain_mask(rgb, s.tolerance), "plain"
-            if not mask.any():
-                return np.ones((h, w), np.float32), "none"
+    cut = {"learned": learned_mask, "hybrid": hybrid_mask, "grabcut": grabcut_mask}[method]
+    mask = cut(rgb, fg, bgs, cancel_check=cancel_check)
+    if not mask.any() and s.segment == "auto":  # nothing separable: fall back
+        mask, method = plain_mask(rgb, s.tolerance), "plain"
+        if not mask.any():
+            return np.ones((h, w), np.float32), "none"
     if not mask.any():
         raise ImageError(f"{name}: no object found (the segmentation kept no pixel); "
                          "mark the object with foreground strokes or use --segment none")

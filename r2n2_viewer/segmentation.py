@@ -1,10 +1,16 @@
-"""Object masks for photos whose background is not plain: a learned segmenter, GrabCut.
+"""Object masks for photos whose background is not plain: a learned segmenter, GrabCut, both.
 
 ``learned_mask``: the bundled foreground segmenter (``models.segmenter``, a small U-Net
 trained on renderings composited over photographic backdrops; ``assets/segmenter.safetensors``)
 gives P(object) per pixel; the object is its main connected parts above 0.5, holes
 filled. With user strokes its probabilities become GrabCut's starting labels (``prior``)
 and the strokes hard seeds, so that a stroke moves the outline along colour edges.
+
+``hybrid_mask``: GrabCut seeded by both: probable object where the learned segmenter's
+P(object) is above 0.5 OR where the colour-edge seeds below mark it (the union: each
+finds objects the other misses), sure background the border band and the prior's sure
+background; then GrabCut's two passes. Dearer than either alone (the net's two passes
+and GrabCut's), better masks than either on the segmentation benchmark.
 
 ``grabcut_mask``:
 
@@ -48,6 +54,7 @@ def grabcut_mask(
     refine: bool = True,
     cancel_check: Callable[[], None] | None = None,
     prior: np.ndarray | None = None,
+    edge_seeds: bool = False,
 ) -> np.ndarray:
     """Boolean object mask of an (H, W, 3) uint8 RGB picture.
 
@@ -58,6 +65,8 @@ def grabcut_mask(
     ``prior``: optional (H, W) P(object) (the learned segmenter's) replacing the border
     and colour-edge seeds: above 0.5 probable object, else probable background, below
     0.02 and away from the object background for sure.
+    ``edge_seeds``: with ``prior``, keep the border and colour-edge seeds too: probable
+    object where either says so, sure background the border band and the prior's.
     """
     import cv2
 
@@ -67,7 +76,14 @@ def grabcut_mask(
     small = cv2.resize(np.ascontiguousarray(rgb[..., ::-1]), (sw, sh),
                        interpolation=cv2.INTER_AREA)
     by, bx = max(1, round(BORDER * sh)), max(1, round(BORDER * sw))
-    seeds = _initial_seeds(small, by, bx) if prior is None else _prior_seeds(prior, (sh, sw))
+    if prior is None:
+        seeds = _initial_seeds(small, by, bx)
+    else:
+        seeds = _prior_seeds(prior, (sh, sw))
+        if edge_seeds:
+            edges = _initial_seeds(small, by, bx, fallback=False)
+            seeds[edges == cv2.GC_PR_FGD] = cv2.GC_PR_FGD
+            seeds[edges == cv2.GC_BGD] = cv2.GC_BGD
     fg = _shrink(foreground, (sh, sw))
     bg = _shrink(background, (sh, sw))
     obj = _cut(small, seeds, fg, bg, iterations, cancel_check)
@@ -125,12 +141,12 @@ def _cut(bgr: np.ndarray, seeds: np.ndarray, fg: np.ndarray | None, bg: np.ndarr
     return (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
 
 
-def _initial_seeds(bgr: np.ndarray, by: int, bx: int) -> np.ndarray:
+def _initial_seeds(bgr: np.ndarray, by: int, bx: int, fallback: bool = True) -> np.ndarray:
     """GrabCut's starting labels: the border band is background; inside, probable object
     are the pixels near the centre whose colour the border's colours do not explain and
     which are enclosed by colour edges (the main part of them; without the enclosure
-    test when that leaves almost nothing, the whole inside when even that does); the
-    rest probable background."""
+    test when that leaves almost nothing, the whole inside when even that does and
+    ``fallback``); the rest probable background."""
     import cv2
 
     h, w = bgr.shape[:2]
@@ -159,7 +175,7 @@ def _initial_seeds(bgr: np.ndarray, by: int, bx: int) -> np.ndarray:
     seeds = np.where(candidate, cv2.GC_PR_FGD, cv2.GC_PR_BGD)
     seeds = seeds.astype(np.uint8)
     seeds[band] = cv2.GC_BGD
-    if (seeds == cv2.GC_PR_FGD).sum() < 0.01 * (~band).sum():
+    if fallback and (seeds == cv2.GC_PR_FGD).sum() < 0.01 * (~band).sum():
         seeds[~band] = cv2.GC_PR_FGD
     return seeds
 
@@ -295,3 +311,17 @@ def learned_mask(
     if not obj.any():
         return obj
     return _main_parts(obj, None)
+
+
+def hybrid_mask(
+    rgb: np.ndarray,
+    foreground: np.ndarray | None = None,
+    background: np.ndarray | None = None,
+    cancel_check: Callable[[], None] | None = None,
+) -> np.ndarray:
+    """Boolean object mask of an (H, W, 3) uint8 RGB picture: GrabCut (two passes) seeded
+    by the learned segmenter's P(object) and by the border and colour-edge seeds (probable
+    object where either says so); strokes are hard seeds (they win)."""
+    prob = learned_probability(rgb, cancel_check)
+    return grabcut_mask(rgb, foreground, background, cancel_check=cancel_check, prior=prob,
+                        edge_seeds=True)

@@ -27,7 +27,7 @@ def _run(photo, tiny_checkpoint, out, *extra) -> int:
                  "--device", "cpu", "--no-progress", *extra])
 
 
-@pytest.mark.parametrize("segment", ["auto", "plain", "learned", "grabcut", "none"])
+@pytest.mark.parametrize("segment", ["auto", "plain", "hybrid", "learned", "grabcut", "none"])
 def test_save_inputs_writes_the_exact_network_input(photo, tiny_checkpoint, tmp_path,
                                                      segment):
     inputs = tmp_path / "inputs"

@@ -7,7 +7,7 @@ import argparse
 from .common import CLIError, add_command, model_options
 
 # images.SEGMENT_MODES, kept here so that --help needs no heavy import
-SEGMENT_CHOICES = ("auto", "plain", "learned", "grabcut", "none")
+SEGMENT_CHOICES = ("auto", "plain", "hybrid", "learned", "grabcut", "none")
 
 
 def register(sub) -> None:
@@ -43,11 +43,12 @@ def register(sub) -> None:
 def add_segment_option(p) -> None:
     """--segment: how a photo's object is separated from its background."""
     p.add_argument("--segment", choices=SEGMENT_CHOICES, default="auto",
-                   help="plain: the border's colour is the background; grabcut: colour "
-                   "models + graph cut, for cluttered backgrounds; learned: the bundled "
-                   "foreground segmenter (a small network; below GrabCut on our benchmark); "
-                   "none: the whole picture is the object; auto: plain when the border is "
-                   "uniform, else grabcut. "
+                   help="plain: the border's colour is the background; hybrid: GrabCut "
+                   "seeded by the bundled foreground segmenter and by colour edges, for "
+                   "cluttered backgrounds (best on our benchmark); grabcut: colour models + "
+                   "graph cut from colour-edge seeds only; learned: the segmenter alone "
+                   "(a small network; cheapest, least accurate); none: the whole picture is "
+                   "the object; auto: plain when the border is uniform, else hybrid. "
                    "Pictures with transparency use their alpha")
 
 

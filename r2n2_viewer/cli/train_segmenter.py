@@ -18,7 +18,9 @@ def register(sub) -> None:
         "augmentation) is the one the bundled assets/segmenter.safetensors was made with, "
         "and is written into OUT's metadata. Resumable: the state is saved to "
         "OUT.state.safetensors every --save-every steps and a run with the same OUT "
-        "continues from it.",
+        "continues from it. --restart-steps N adds a second stage (a warm restart: N more "
+        "steps on a cosine from --restart-lr), which also continues a finished first-stage "
+        "run from its state file.",
     )
     p.add_argument("--data", action="append", required=True,
                    help="dataset root (ShapeNet layout); repeat for several")
@@ -26,6 +28,11 @@ def register(sub) -> None:
                    "split is used); without it, procedural and plain backdrops only")
     p.add_argument("-o", "--out", required=True, help="segmenter file to write (.safetensors)")
     p.add_argument("--steps", type=positive_int, help="training steps (default: the recipe's)")
+    p.add_argument("--restart-steps", type=positive_int,
+                   help="steps of a second stage after the first (default: the recipe's)")
+    p.add_argument("--restart-lr", type=float,
+                   help="learning rate the second stage starts from (default: the recipe's, "
+                   "else a third of the first stage's)")
     p.add_argument("--save-every", type=positive_int, default=25,
                    help="steps between saved states")
     p.add_argument("--threads", type=positive_int, default=1, help="torch CPU threads")
@@ -50,6 +57,19 @@ def run(args: argparse.Namespace) -> int:
     recipe = dict(RECIPE)
     if args.steps is not None:
         recipe["steps"] = args.steps
+    if args.restart_lr is not None and not (0 < args.restart_lr < 1):
+        raise CLIError(f"--restart-lr must be between 0 and 1, got {args.restart_lr}")
+    if args.restart_steps is not None or args.restart_lr is not None:
+        again = dict(recipe.get("restart", {}))
+        if args.restart_steps is not None:
+            again["steps"] = args.restart_steps
+        if "steps" not in again:
+            raise CLIError("--restart-lr needs --restart-steps (the recipe has no second stage)")
+        again.setdefault("lr", recipe["lr"] / 3)
+        if args.restart_lr is not None:
+            again["lr"] = args.restart_lr
+        recipe["restart"] = {"steps": again["steps"], "lr": again["lr"],
+                             "lr_schedule": "cosine to 0"}
     out = train_segmenter(args.data, args.backgrounds, args.out, recipe, args.save_every,
                           log=lambda line: print(line, flush=True))
     print(f"wrote {out}")

@@ -36,10 +36,11 @@ from ..images import PreparedView, PrepSettings
 from .strip import view_to_qimage
 
 SEGMENT_LABELS = {
-    "auto": "Automatic (plain background, else GrabCut)",
+    "auto": "Automatic (plain background, else hybrid)",
     "plain": "Plain background colour",
+    "hybrid": "Hybrid: learned segmenter + GrabCut (cluttered background)",
     "learned": "Learned segmenter (small network)",
-    "grabcut": "GrabCut (cluttered background)",
+    "grabcut": "GrabCut alone (colour edges)",
     "none": "Off: the whole crop is the object",
 }
 TOOLS = ("crop", "object", "background")
