@@ -13,16 +13,18 @@ simple wrapper returning only the input. Paths are chosen from the picture itsel
 - **No alpha** (photos): the object is found by ``segment`` (see ``SEGMENT_MODES``):
   ``plain`` - the background colour is the median of a band along the border, the
   object every pixel differing from it by more than ``tolerance`` (cleaned with a
-  morphological opening, holes filled); ``learned`` - the bundled foreground segmenter
-  (a small U-Net trained on renderings over photographic backdrops,
-  ``segmentation.learned_mask``; with strokes, its probabilities seed GrabCut);
-  ``grabcut`` - OpenCV's GrabCut (colour models of object and background, graph cut),
-  seeded by the border and by optional stroke masks; ``none`` - the whole picture is the
-  object; ``auto`` (default) - ``plain`` when the border is uniform, there are no strokes
-  and the plain mask is one object clear of the edge (a patterned backdrop with a uniform
-  border is not), else ``grabcut`` (falling back to ``plain``, then ``none``, when it
-  keeps nothing). ``auto`` does not pick ``learned``: on the segmentation benchmark the
-  bundled segmenter's masks are worse than GrabCut's (docs/photo_segmentation.md).
+  morphological opening, holes filled); ``hybrid`` - GrabCut seeded by both the bundled
+  foreground segmenter's P(object) and the colour-edge seeds (``segmentation.hybrid_mask``);
+  ``learned`` - the bundled foreground segmenter alone (a small U-Net trained on
+  renderings over photographic backdrops, ``segmentation.learned_mask``; with strokes,
+  its probabilities seed GrabCut); ``grabcut`` - OpenCV's GrabCut (colour models of
+  object and background, graph cut), seeded by the border and colour edges and by
+  optional stroke masks; ``none`` - the whole picture is the object; ``auto`` (default) -
+  ``plain`` when the border is uniform, there are no strokes and the plain mask is one
+  object clear of the edge (a patterned backdrop with a uniform border is not), else
+  ``AUTO_CLUTTERED`` (``hybrid``: the best masks of the three on the segmentation
+  benchmark, docs/photo_segmentation.md), falling back to ``plain``, then ``none``, when
+  it keeps nothing.
   Pixels outside the object become the background.
 
 The last two are then framed like a ShapeNet rendering: the object's bounding box is
@@ -94,9 +96,9 @@ class PrepSettings:
     the picture, which is then padded with the background). None: framed automatically
     from the object mask with ``frame_fraction``.
     ``foreground`` / ``background_strokes``: boolean masks (any resolution, the picture's
-    aspect) of pixels the user marked as object / background: GrabCut seeds (with
-    ``learned``, GrabCut starts from the segmenter's probabilities); with ``plain`` they
-    override the mask. With ``auto``, strokes select GrabCut.
+    aspect) of pixels the user marked as object / background: GrabCut's hard seeds (with
+    ``learned`` and ``hybrid``, GrabCut starts from the segmenter's probabilities); with
+    ``plain`` they override the mask. With ``auto``, strokes select ``AUTO_CLUTTERED``.
     """
 
     segment: str = "auto"

@@ -3,8 +3,8 @@
 Opened from the image strip (double-click, or right-click > Edit input...). On the photo:
 drag the crop box (the region that becomes the input; drag outside it to draw a new
 one), or paint object / background strokes (GrabCut seeds, starting from the learned
-segmenter's probabilities with the learned method; with the plain method they override
-the mask). The segmentation method is a choice, ``none`` switching it off.
+segmenter's probabilities with the hybrid and learned methods; with the plain method they
+override the mask). The segmentation method is a choice, ``none`` switching it off.
 Every change is sent to the worker as one job (:meth:`Worker.prepare_view` with
 ``apply``): the picture is prepared again with the new :class:`PrepSettings` and the
 view replaced, which recomputes the steps from that view on only. A long preparation
