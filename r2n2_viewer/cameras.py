@@ -96,8 +96,12 @@ def _folder_cameras(folder: Path) -> dict[str, ViewCamera]:
             return {}
         if demo is None or demo.cameras is None or demo.grid is None:
             return {}
-        return {img.name: ViewCamera(line, demo.grid)
-                for img, line in zip(demo.images, demo.cameras, strict=True)}
+        known = {img.name: ViewCamera(line, demo.grid)
+                 for img, line in zip(demo.images, demo.cameras, strict=True)}
+        if demo.candidate_cameras is not None:
+            known.update((img.name, ViewCamera(line, demo.grid)) for img, line
+                         in zip(demo.candidates, demo.candidate_cameras, strict=True))
+        return known
     if (folder / "rendering_metadata.txt").is_file():
         from .models.data.shapenet import model_files
         from .models.voxels import BinvoxError, decode_binvox

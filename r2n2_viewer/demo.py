@@ -6,6 +6,9 @@ and ``info.json`` (category, synset, model id, why this object was chosen and, f
 Sweet Home 3D piece, its name, creator, library and licence under ``source``; where
 known ``cameras``, each view's ``rendering_metadata.txt`` line, and ``grid``, where the
 voxel grid sits in the cameras' world frame: ``{"translate": [x, y, z], "scale": s}``).
+``candidate_01.png ...``: further renderings of the same object, not in the sequence:
+the viewer offers them as candidates for the next view (``candidate_cameras`` in
+info.json, one line each, where known).
 The viewer opens on the demo marked ``"featured": true``, else on a real piece (one with a
 ``source``) before a procedural object.
 """
@@ -35,6 +38,8 @@ class Demo:
     featured: bool = False  # info.json "featured": true: the one the viewer opens on
     cameras: tuple[str, ...] | None = None  # per view, its metadata line (info.json)
     grid: GridBox | None = None  # the voxel grid in the cameras' world frame
+    candidates: tuple[Path, ...] = ()  # renderings not in the sequence (next-view candidates)
+    candidate_cameras: tuple[str, ...] | None = None  # per candidate, its metadata line
 
     def ground_truth(self) -> np.ndarray | None:
         """The ground-truth occupancy [x, y, z], or None when the demo has none."""
@@ -72,6 +77,11 @@ def list_demos(root: Path | None = None) -> list[Demo]:
             continue
         info = _read_info(folder / "info.json")
         vox = folder / "model.binvox"
+        candidates = tuple(sorted(folder.glob("candidate_*.png")))
+        cameras = _recorded_cameras(info, len(images), folder / "info.json")
+        if candidates and cameras:
+            cameras.update(_recorded_cameras(info, len(candidates), folder / "info.json",
+                                             key="candidate_cameras"))
         demos.append(
             Demo(
                 name=folder.name,
@@ -82,7 +92,8 @@ def list_demos(root: Path | None = None) -> list[Demo]:
                 gain=_recorded_gain(info),
                 source=info["source"] if isinstance(info.get("source"), dict) else None,
                 featured=info.get("featured") is True,
-                **_recorded_cameras(info, len(images), folder / "info.json"),
+                candidates=candidates,
+                **cameras,
             )
         )
     return demos
@@ -109,23 +120,24 @@ def _recorded_gain(info: dict) -> float:
     return float(curve[-1] - curve[0]) if len(curve) >= 2 else 0.0
 
 
-def _recorded_cameras(info: dict, n_views: int, path: Path) -> dict:
-    """``cameras`` and ``grid`` of an info.json when both are there and sound (else none,
-    with a warning naming the file when they are there but wrong)."""
-    if "cameras" not in info and "grid" not in info:
+def _recorded_cameras(info: dict, n_views: int, path: Path, key: str = "cameras") -> dict:
+    """``cameras`` (or ``key``: ``candidate_cameras``) and ``grid`` of an info.json when
+    both are there and sound (else none, with a warning naming the file when they are
+    there but wrong)."""
+    if key not in info and "grid" not in info:
         return {}
     try:
-        lines = info["cameras"]
+        lines = info[key]
         if not isinstance(lines, list) or len(lines) != n_views:
-            raise ValueError(f"one camera per view ({n_views}) expected")
+            raise ValueError(f"one line per picture ({n_views}) expected in {key!r}")
         cameras = tuple(" ".join(str(v) for v in parse_metadata_line(str(line)))
                         for line in lines)
         grid = info["grid"]
         box = GridBox(tuple(grid["translate"]), grid["scale"])
     except (KeyError, TypeError, ValueError) as exc:
-        warnings.warn(f"{path}: cameras ignored ({exc})", stacklevel=4)
+        warnings.warn(f"{path}: {key} ignored ({exc})", stacklevel=4)
         return {}
-    return {"cameras": cameras, "grid": box}
+    return {key: cameras, "grid": box}
 
 
 def featured_demo(demos: list[Demo]) -> Demo | None:
@@ -145,6 +157,7 @@ def pick_demos(
     seed: int = 0,
     threshold: float = 0.4,
     min_final_iou: float = 0.5,
+    spare: int = 3,
 ) -> list[dict]:
     """Choose demo sequences from the *test* split (never trained on) and copy them.
 
@@ -152,7 +165,8 @@ def pick_demos(
     generator's ``synth.json`` tags) are tried in ``orderings`` random orders of ``views``
     views; the sequence whose IoU rises most from the first to the last view, without
     falling at any step and ending at ``min_final_iou`` or better, is kept: its first view
-    hides what later views reveal, and the last step looks like the object.
+    hides what later views reveal, and the last step looks like the object. ``spare``
+    further renderings become its next-view candidates (:func:`add_candidates`).
     """
     import shutil
 
@@ -239,8 +253,42 @@ def pick_demos(
         if rec.model_id in sources:
             info["source"] = {**sources[rec.model_id], "dataset": "Sweet Home 3D"}
         atomic_write_text(folder / "info.json", json.dumps(info, indent=2) + "\n")
+        if spare:
+            info = add_candidates(folder, rec.rendering_dir.parent, spare, seed)
         chosen.append(info)
     return chosen
+
+
+def add_candidates(folder: str | Path, model_folder: str | Path, count: int = 3,
+                   seed: int = 0) -> dict:
+    """Give the demo in ``folder`` up to ``count`` next-view candidates: renderings of its
+    object (``model_folder``: ``<root>/ShapeNetRendering/<synset>/<model>``) that are not
+    in its sequence, drawn at random (``seed``), copied as ``candidate_01.png ...``; their
+    names and cameras go into info.json. Returns the new info."""
+    from .models.atomic import atomic_write_bytes, atomic_write_text
+    from .models.data.shapenet import model_files
+
+    folder = Path(folder)
+    info = _read_info(folder / "info.json")
+    if not info:
+        raise ValueError(f"{folder}: no readable info.json")
+    files = model_files(model_folder)
+    used = set(info.get("source_views") or [])
+    spare = [i for i, p in enumerate(files.views) if p.name not in used]
+    rng = np.random.default_rng(seed)
+    picked = sorted(int(i) for i in rng.choice(spare, min(count, len(spare)), replace=False))
+    for old in folder.glob("candidate_*.png"):
+        old.unlink()
+    for k, i in enumerate(picked):
+        atomic_write_bytes(folder / f"candidate_{k + 1:02d}.png", files.views[i].read_bytes())
+    info["candidate_views"] = [files.views[i].name for i in picked]
+    cams = [files.cameras[i] for i in picked]
+    if all(cams) and "cameras" in info:
+        info["candidate_cameras"] = [" ".join(str(x) for x in c) for c in cams]
+    else:
+        info.pop("candidate_cameras", None)
+    atomic_write_text(folder / "info.json", json.dumps(info, indent=2) + "\n")
+    return info
 
 
 if __name__ == "__main__":
@@ -251,6 +299,17 @@ if __name__ == "__main__":
     ap.add_argument("--weights", default="default")
     ap.add_argument("--out", type=Path)
     ap.add_argument("--categories", default="chair,sofa,table,lamp")
+    ap.add_argument("--spare", type=int, default=3,
+                    help="further renderings of each object offered as next-view candidates")
+    ap.add_argument("--add-candidates", metavar="DEMO_FOLDER", nargs="+",
+                    help="only give these existing demos SPARE candidates from --data")
     a = ap.parse_args()
-    for d in pick_demos(a.data, a.weights, a.out, tuple(a.categories.split(","))):
-        print(d["category"], d["model_id"], d["iou_by_views_at_selection"])
+    if a.add_candidates:
+        for f in a.add_candidates:
+            meta = _read_info(Path(f) / "info.json")
+            model = Path(a.data) / "ShapeNetRendering" / meta["synset"] / meta["model_id"]
+            print(f, add_candidates(f, model, a.spare)["candidate_views"])
+    else:
+        for d in pick_demos(a.data, a.weights, a.out, tuple(a.categories.split(",")),
+                            spare=a.spare):
+            print(d["category"], d["model_id"], d["iou_by_views_at_selection"])

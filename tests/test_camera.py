@@ -84,8 +84,12 @@ def test_every_demo_records_the_cameras_of_its_views():
     assert demos
     for demo in demos:
         assert demo.cameras is not None and len(demo.cameras) == len(demo.images), demo.name
+        # the spare renderings offered as next-view candidates carry their cameras too
+        assert len(demo.candidates) == 3 and demo.candidate_cameras is not None, demo.name
+        assert not {p.name for p in demo.candidates} & {p.name for p in demo.images}
         truth = read_binvox(demo.voxels_path)
-        for image, line in zip(demo.images, demo.cameras, strict=True):
+        for image, line in zip(demo.images + demo.candidates,
+                               demo.cameras + demo.candidate_cameras, strict=True):
             alpha = np.asarray(Image.open(image))[..., 3] >= 128
             values = line.split()
             values[0] = str(float(values[0]) + 60)
@@ -113,3 +117,24 @@ def test_unsound_demo_cameras_are_ignored_with_a_warning(tmp_path):
     (folder / "info.json").write_text(json.dumps(info))
     (demo,) = list_demos(tmp_path)
     assert demo.cameras is None
+
+
+def test_unsound_candidate_cameras_are_ignored_but_the_candidates_stay(tmp_path):
+    import json
+    import shutil
+
+    from r2n2_viewer.cameras import view_cameras
+
+    src = next(d for d in list_demos() if d.candidates)
+    folder = tmp_path / "demo_b"
+    shutil.copytree(src.folder, folder)
+    info = json.loads((folder / "info.json").read_text())
+    info["candidate_cameras"] = info["candidate_cameras"][:1]  # one line for 3 pictures
+    (folder / "info.json").write_text(json.dumps(info))
+    with pytest.warns(UserWarning, match="candidate_cameras ignored"):
+        (demo,) = list_demos(tmp_path)
+    assert len(demo.candidates) == 3 and demo.candidate_cameras is None
+    assert demo.cameras == src.cameras  # the sequence's own cameras are unaffected
+    with pytest.warns(UserWarning):
+        cams = view_cameras([str(p) for p in demo.images + demo.candidates])
+    assert all(c is not None for c in cams[:5]) and cams[5:] == [None] * 3

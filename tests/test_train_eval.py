@@ -250,6 +250,14 @@ def test_pick_demos_copies_a_test_sequence(tiny_data, tiny_checkpoint, tmp_path)
     assert chosen[0]["model_id"] in test_ids  # never a training object
     (demo,) = list_demos(tmp_path)
     assert demo.category == "chair" and len(demo.images) == 5
+    # the object's other renderings (up to 3; it has 6), none of the sequence's, as
+    # next-view candidates, with their cameras
+    rdir = next(tiny_data.glob(f"ShapeNetRendering/*/{chosen[0]['model_id']}/rendering"))
+    assert len(demo.candidates) == 1 == len(chosen[0]["candidate_views"])
+    assert demo.candidate_cameras is not None and len(demo.candidate_cameras) == 1
+    assert not set(chosen[0]["candidate_views"]) & set(chosen[0]["source_views"])
+    for path, name in zip(demo.candidates, chosen[0]["candidate_views"], strict=True):
+        assert path.read_bytes() == (rdir / name).read_bytes()
     curve = chosen[0]["iou_by_views_at_selection"]
     assert demo.gain == pytest.approx(curve[-1] - curve[0])
     gt = read_binvox(next(tiny_data.glob(f"ShapeNetVox32/*/{chosen[0]['model_id']}/model.binvox")))

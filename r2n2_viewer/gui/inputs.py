@@ -49,8 +49,8 @@ class Inputs:
         self.window = window
         self.paste_count = 0
         self.origin: str | None = None  # the demo or dataset model shown (not own photos)
-        # candidates for the next view: the rest of a dataset model's renderings, removed
-        # views, pictures of a folder (see next_view_box)
+        # candidates for the next view: a demo's spare renderings, the rest of a dataset
+        # model's renderings, removed views, pictures of a folder (see next_view_box)
         self.unused: list[ImageSource] = []
         self.ask = lambda origin: ask_new_sequence(window, origin)  # -> new / add / cancel
 
@@ -151,6 +151,17 @@ class Inputs:
             return
         self.load_sequence([str(p) for p in demo.images], demo.voxels_path,
                            f"the demo \u201c{demo.name}\u201d")
+        if demo.candidates:  # its spare renderings: candidates for the next view
+            self.unused = self._sources([str(p) for p in demo.candidates])
+            self.window.next_view.refresh()
+
+    @staticmethod
+    def _sources(paths: list[str]) -> list[ImageSource]:
+        """Image files as views to offer, each with its camera where known."""
+        from ..cameras import view_cameras
+
+        return [ImageSource(p, Path(p).name, camera=camera)
+                for p, camera in zip(paths, view_cameras(paths), strict=True)]
 
     def load_sequence(self, paths: list[str], truth: np.ndarray | Path | None,
                       origin: str | None = None) -> None:
@@ -196,7 +207,7 @@ class Inputs:
         w.settings.setValue("last_dataset_dir", str(found.views[0].parent.parent.parent))
         self.load_sequence([str(p) for p in found.views[:DATASET_VIEWS]], found.voxel_path,
                            f"the dataset model {found.model_id}")
-        self.unused = [ImageSource(str(p), p.name) for p in found.views[DATASET_VIEWS:]]
+        self.unused = self._sources([str(p) for p in found.views[DATASET_VIEWS:]])
 
     # --- dialogs ------------------------------------------------------------------------
     def add_dialog(self) -> None:

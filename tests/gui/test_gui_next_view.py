@@ -275,3 +275,24 @@ def test_no_candidates_the_list_says_how_to_get_some(qtbot, make_window, ckpt, i
     qtbot.waitUntil(lambda: w.state.step == 2, timeout=20_000)
     hint = box.list.item(0).text()
     assert box.list.count() == 1 and hint.startswith("No unused views. From folder")
+
+
+def test_a_bundled_demo_offers_its_spare_renderings_as_next_views(qtbot, make_window, ckpt):
+    """Opening a demo lists its candidate renderings (with their cameras) at once; the best
+    one added becomes view 6, and its camera comes with it."""
+    from r2n2_viewer.demo import find_demo
+
+    demo = find_demo("sofa")
+    w = make_window(ckpt)
+    w.open_demo(demo.name)
+    wait_idle(qtbot, w)
+    box = w.next_view
+    assert [s.label for s in box.candidates] == [p.name for p in demo.candidates]
+    assert all(s.camera is not None for s in box.candidates)
+    assert box.pool_label.text() == "3 unused views" and box.add_button.isEnabled()
+    assert box.list.count() == 3 and "not ranked yet" in box.list.item(0).text()
+    box.rank(add_best=True)
+    qtbot.waitUntil(lambda: len(w.snapshot.scenes) == 6, timeout=60_000)
+    wait_idle(qtbot, w)
+    assert w.snapshot.labels[5] in {p.name for p in demo.candidates}
+    assert len(box.candidates) == 2 and w.snapshot.records[5].camera is not None
