@@ -8,7 +8,8 @@ under X:
         --compare OTHER.safetensors [--size 1280x720] [--only inside_compare.png,...]
 
 All on the demo opened at start with the bundled model. For the ranking, step 2 is shown:
-the demo's views 3-5 are then the candidates for view 3, and are ranked.
+the demo's views 3-5 and its three spare renderings are then the candidates for view 3,
+and are ranked.
 ``--compare`` names the second weights (the README's shot: the previous default model,
 stages 1-4, ``git show 14b17e9:assets/default/model.safetensors``).
 """
