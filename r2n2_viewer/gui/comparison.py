@@ -145,7 +145,7 @@ class Comparison:
         if not (first.started and second.started):
             QTimer.singleShot(LINK_RETRY_MS, self._link)
             return
-        second.plotter.renderer.camera = first.plotter.renderer.camera
+        second.share_camera(first.plotter.renderer.camera)
         # the first view's every frame redraws the second; turning the second redraws
         # the first (which then redraws the second: no loop, each hook goes one way)
         ren_win = first.plotter.ren_win

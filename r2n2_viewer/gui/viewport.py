@@ -354,6 +354,20 @@ class Viewport(QWidget):
         if render:
             self.plotter.render()
 
+    def share_camera(self, camera: Any) -> None:
+        """Draw through ``camera`` (another view's: turning either turns both). The
+        translucent points already built are then sorted back to front from it too."""
+        self.plotter.renderer.camera = camera
+        for actor in self._actors.values():
+            for sort in _depth_sorts(actor):
+                sort.SetCamera(camera)
+
+    @property
+    def sorting_cameras(self) -> list[Any]:
+        """The cameras the built layers' back-to-front sorts look from."""
+        return [sort.GetCamera() for actor in self._actors.values()
+                for sort in _depth_sorts(actor)]
+
     @property
     def camera_pose(self) -> tuple[tuple[float, ...], ...] | None:
         """(position, focal point, view up, view angle) of the 3D view's camera."""
@@ -401,3 +415,12 @@ class Viewport(QWidget):
                 actor.SetVisibility(False)
             self._actors[key] = actor
         return self._actors[key]
+
+
+def _depth_sorts(actor: Any) -> list[Any]:
+    """The back-to-front sort feeding ``actor``'s mapper (translucent points), if any."""
+    from vtkmodules.vtkFiltersHybrid import vtkDepthSortPolyData
+
+    mapper = actor.GetMapper() if actor is not None else None
+    source = mapper.GetInputAlgorithm() if mapper is not None else None
+    return [source] if isinstance(source, vtkDepthSortPolyData) else []

@@ -145,6 +145,11 @@ def test_compare_two_models_side_by_side(qtbot, make_window, ckpt, other_ckpt, i
     assert len(snap.compare_ious) == 3 and snap.compare_ious != snap.ious
     qtbot.waitUntil(lambda: w.comparison.camera_shared, timeout=20_000)
     assert "other-tiny" in w.comparison.caption.text()
+    w.state.update(mode="points")  # translucent points: sorted from the shared camera
+    shared = w.viewport.plotter.renderer.GetActiveCamera()
+    assert w.comparison.view.sorting_cameras
+    assert all(c is shared for c in w.comparison.view.sorting_cameras)
+    w.state.update(mode="cubes")
     s = w.state
     s.set_step(2)
     second = w.comparison.view
@@ -296,3 +301,23 @@ def test_a_bundled_demo_offers_its_spare_renderings_as_next_views(qtbot, make_wi
     wait_idle(qtbot, w)
     assert w.snapshot.labels[5] in {p.name for p in demo.candidates}
     assert len(box.candidates) == 2 and w.snapshot.records[5].camera is not None
+
+
+def test_a_shared_camera_also_orders_the_points_built_before(qtbot, make_window, ckpt,
+                                                            images):
+    """Points already built are re-sorted from the camera a view starts to share."""
+    import pyvista as pv
+
+    w = make_window(ckpt)
+    w.add_paths(images[:3])
+    wait_idle(qtbot, w)
+    w.state.update(mode="points")
+    for k in (1, 2, 3):
+        w.state.set_step(k)
+    vp = w.viewport
+    own = vp.plotter.renderer.GetActiveCamera()
+    assert len(vp.sorting_cameras) == 3 and all(c is own for c in vp.sorting_cameras)
+    other = pv.Camera()
+    vp.share_camera(other)
+    assert vp.plotter.renderer.GetActiveCamera() is other
+    assert all(c is other for c in vp.sorting_cameras)
