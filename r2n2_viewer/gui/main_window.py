@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PyQt6.QtCore import QSettings, QTimer
+from PyQt6.QtCore import QSettings, Qt, QTimer
 from PyQt6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
 
@@ -345,7 +345,11 @@ class MainWindow(QMainWindow):
 
     def _on_model_loaded(self, name: str, device: str) -> None:
         self.model_name, self.device_name = name, device
-        self.model_label.setText(f"model: {name} \u00b7 {device}")
+        text = f"model: {name} \u00b7 {device}"
+        room = self.model_label.width() - 2 * self.model_label.margin() - 4
+        self.model_label.setText(self.model_label.fontMetrics().elidedText(
+            text, Qt.TextElideMode.ElideMiddle, room))  # the device stays in view
+        self.model_label.setToolTip(text)
         self.panel.set_device(device)
         self.errors.resolve("model")
 

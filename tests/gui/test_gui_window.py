@@ -315,3 +315,15 @@ def test_ctrl_c_in_the_terminal_closes_the_viewer(qtbot, make_window, ckpt, qapp
     finally:
         signal.signal(signal.SIGINT, previous)
         timer.stop()
+
+
+def test_a_long_model_name_is_shortened_in_the_middle(qtbot, make_window, tiny_net, tmp_path):
+    from gui_helpers import shifted_checkpoint
+
+    name = "default (small, synth-13 + furniture, six training stages)"
+    w = make_window(shifted_checkpoint(tmp_path, tiny_net, 1.3, name))
+    label = w.model_label
+    assert w.model_name == name
+    assert label.text().endswith("\u00b7 cpu") and "\u2026" in label.text()  # device shown
+    assert label.fontMetrics().horizontalAdvance(label.text()) <= label.width()
+    assert label.toolTip() == f"model: {name} \u00b7 cpu"
