@@ -40,6 +40,8 @@ RECIPE: dict = {
     "steps": 800,
     "lr": 0.003,
     "lr_schedule": "cosine to 0",
+    # a second stage (warm restart): 2,500 more steps on a cosine from 0.001
+    "restart": {"steps": 2500, "lr": 0.001, "lr_schedule": "cosine to 0"},
     "weight_decay": 0.0001,
     "loss": "binary cross-entropy + soft IoU on the rendering's alpha",
     "seed": 0,
