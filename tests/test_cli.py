@@ -75,12 +75,13 @@ def test_interrupt_is_one_line_and_exit_130(monkeypatch, capsys, tmp_path):
 
 @pytest.mark.slow
 def test_ctrl_c_during_synth_workers(tmp_path):
-    """SIGINT to the whole process group (what Ctrl+C does) while two render workers run."""
+    """SIGINT to the whole process group (what Ctrl+C does) while two render workers run
+    (400 objects: far more than a loaded machine makes before the signal arrives)."""
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     out = tmp_path / "data"
     proc = subprocess.Popen(
         [sys.executable, "-m", "r2n2_viewer.cli", "synth", "--out", str(out),
-         "--models-per-category", "40", "--categories", "chair", "--views", "2",
+         "--models-per-category", "400", "--categories", "chair", "--views", "2",
          "--workers", "2"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
         start_new_session=True)
