@@ -254,14 +254,20 @@ def test_composite_sampler_labels_are_the_pasted_alpha(tmp_path):
         assert 0.2 * 48 <= side <= 0.7 * 48
 
 
+def _tiny_recipe(tmp_path, monkeypatch, steps: int):
+    """A one-category dataset, the weights' path and a tiny recipe (no restart stage) put
+    in place of the bundled one: (data root, OUT, recipe)."""
+    root = shapenet_tree(tmp_path / "data", {"03001627": "chair"}, 6, 3)
+    small = {k: v for k, v in RECIPE.items() if k != "restart"}
+    small.update(channels=[4, 8], patch=32, batch=2, steps=steps)
+    monkeypatch.setattr("r2n2_viewer.models.segmenter.RECIPE", small)
+    return root, tmp_path / "seg.safetensors", small
+
+
 def test_train_segmenter_command_writes_its_recipe_and_resumes(tmp_path, monkeypatch, capsys):
     from r2n2_viewer.cli import main
 
-    root = shapenet_tree(tmp_path / "data", {"03001627": "chair"}, 6, 3)
-    out = tmp_path / "seg.safetensors"
-    small = {k: v for k, v in RECIPE.items() if k != "restart"}
-    small.update(channels=[4, 8], patch=32, batch=2, steps=3)
-    monkeypatch.setattr("r2n2_viewer.models.segmenter.RECIPE", small)
+    root, out, small = _tiny_recipe(tmp_path, monkeypatch, steps=3)
     args = ["train-segmenter", "--data", str(root), "-o", str(out), "--steps", "2",
             "--save-every", "1"]
     assert main(args) == 0
@@ -285,11 +291,7 @@ def test_restart_stage_continues_a_finished_run(tmp_path, monkeypatch, capsys):
     from r2n2_viewer.cli import main
     from r2n2_viewer.models.segmenter_train import learning_rate, total_steps
 
-    root = shapenet_tree(tmp_path / "data", {"03001627": "chair"}, 6, 3)
-    out = tmp_path / "seg.safetensors"
-    small = {k: v for k, v in RECIPE.items() if k != "restart"}
-    small.update(channels=[4, 8], patch=32, batch=2, steps=2)
-    monkeypatch.setattr("r2n2_viewer.models.segmenter.RECIPE", small)
+    root, out, small = _tiny_recipe(tmp_path, monkeypatch, steps=2)
     base = ["train-segmenter", "--data", str(root), "-o", str(out), "--save-every", "1"]
     assert main(base) == 0
     first = load_segmenter(out).state_dict()
