@@ -50,11 +50,11 @@ LAYER_STYLE: dict[str, dict[str, Any]] = {
 
 # layers drawn in their own colours (an RGB / RGBA array, unlit): built straight from
 # VTK objects, which takes well under a millisecond where ``add_mesh`` takes tens (it
-# probes scalars and colour maps); layer -> (array, per point, point size)
+# probes scalars and colour maps)
 POINT_COLOURED = ("points", "smooth")  # the others colour whole faces
-DIRECT_COLOUR = {layer: (style["scalars"], layer in POINT_COLOURED, style.get("point_size"))
-                 for layer, style in LAYER_STYLE.items() if style.get("lighting") is False
-                 and (style.get("rgb") or style.get("rgba"))}
+DIRECT_COLOUR = frozenset(layer for layer, style in LAYER_STYLE.items()
+                          if style.get("lighting") is False
+                          and (style.get("rgb") or style.get("rgba")))
 # layers whose mesh is changed in place (the slice plane's colours follow the step)
 MUTABLE = ("slice",)
 
@@ -86,7 +86,8 @@ def _direct_colour_actor(plotter: Any, mesh: pv.PolyData, layer: str) -> Any:
     order-independent transparency)."""
     from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper
 
-    array, per_point, point_size = DIRECT_COLOUR[layer]
+    style = LAYER_STYLE[layer]
+    per_point, point_size = layer in POINT_COLOURED, style.get("point_size")
     mapper = vtkPolyDataMapper()
     if point_size:
         from vtkmodules.vtkFiltersHybrid import vtkDepthSortPolyData
@@ -104,7 +105,7 @@ def _direct_colour_actor(plotter: Any, mesh: pv.PolyData, layer: str) -> Any:
         mapper.SetScalarModeToUsePointFieldData()
     else:
         mapper.SetScalarModeToUseCellFieldData()
-    mapper.SelectColorArray(array)
+    mapper.SelectColorArray(style["scalars"])
     mapper.SetColorModeToDirectScalars()
     mapper.ScalarVisibilityOn()
     actor = vtkActor()
@@ -118,7 +119,6 @@ def _direct_colour_actor(plotter: Any, mesh: pv.PolyData, layer: str) -> Any:
     if point_size:
         prop.SetRepresentationToPoints()
         prop.SetPointSize(point_size)
-    style = LAYER_STYLE[layer]
     if style.get("show_edges"):
         prop.EdgeVisibilityOn()
         prop.SetEdgeColor(pv.Color(style["edge_color"]).float_rgb)

@@ -90,8 +90,12 @@ def probability_rgb(p: np.ndarray, cmap: str = PROBABILITY_CMAP) -> np.ndarray:
 
 def shade(mesh: pv.PolyData, rgb: np.ndarray) -> np.ndarray:
     """Per-face colours ``rgb`` (n_cells, 3) darkened by the face's direction."""
-    k = FACE_SHADE[mesh.cell_data["direction"]][:, None]
-    return np.clip(np.asarray(rgb, np.float32) * k + 0.5, 0, 255).astype(np.uint8)
+    return _shaded(rgb, FACE_SHADE[mesh.cell_data["direction"]])
+
+
+def _shaded(rgb: np.ndarray | tuple[int, int, int], light: np.ndarray) -> np.ndarray:
+    """uint8 colours ``rgb`` (one, or one per element) times ``light`` (one per element)."""
+    return np.clip(np.asarray(rgb, np.float32) * light[:, None] + 0.5, 0, 255).astype(np.uint8)
 
 
 def cubes_mesh(probabilities: np.ndarray, threshold: float) -> pv.PolyData:
@@ -128,8 +132,7 @@ def smooth_shade(normals: np.ndarray, rgb: tuple[int, int, int] = SMOOTH_RGB) ->
     negative = FACE_SHADE[1::2][None, :]
     shade = (n * n * np.where(n >= 0, positive, negative)).sum(axis=1)
     shade /= np.maximum((n * n).sum(axis=1), 1e-12)
-    return np.clip(np.asarray(rgb, np.float32)[None, :] * shade[:, None] + 0.5, 0,
-                   255).astype(np.uint8)
+    return _shaded(rgb, shade)
 
 
 POINT_FLOOR = 0.1  # the point cloud's least P: below it a point would be a faint dot

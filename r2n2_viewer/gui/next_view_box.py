@@ -237,8 +237,9 @@ class NextViewBox(QGroupBox):
 
     def refresh(self) -> None:
         """The candidates (ranked when the last ranking is still theirs) or the hint."""
-        pool = self.pool()
-        n, later, t = len(self.candidates), len(self.later_views()), self.from_step()
+        pool = self.pool()  # the later views, then the unused ones
+        n, t = len(self.candidates), self.from_step()
+        later = len(pool) - n
         unused = f"{n} unused view{'s' if n != 1 else ''}"
         if t is not None:
             text = (f"Candidates for view {t + 1} (after step {t}): {later} later "
