@@ -3,10 +3,10 @@
 Each step draws a batch of composites (:class:`models.data.composites.CompositeSampler`,
 its random generator seeded by (seed, step), so a resumed run draws what an unbroken
 one would) and takes an Adam step on binary cross-entropy plus a soft-IoU loss against
-the renderings' alpha, the learning rate falling along a cosine to 0. A recipe with a
-``restart`` stage ({"steps": N, "lr": L}) then runs N more steps from a second cosine
-(warm restart) starting at L: a finished run of the first stage (its state file) is
-continued by such a recipe. Every
+the renderings' alpha, the learning rate falling along a cosine to 0. A recipe with
+``restart`` stages ({"steps": N, "lr": L}, or a list of them) then runs N more steps from
+a new cosine (warm restart) starting at L, stage after stage: a finished run of the
+earlier stages (its state file) is continued by a recipe that adds a stage. Every
 ``save_every`` steps the state (weights, optimiser, step) is written atomically to
 ``OUT.state.safetensors`` beside ``OUT``; a run started again with the same ``OUT``
 continues from there. At the end the weights are written to ``OUT`` with the recipe in
@@ -58,19 +58,49 @@ def _save_state(path: Path, net: SegmenterNet, opt: torch.optim.Optimizer, step:
     atomic_write_bytes(path, save(tensors, metadata=meta))
 
 
+def restart_stages(recipe: dict) -> list[dict]:
+    """The recipe's warm-restart stages in order: ``restart`` is one stage or a list."""
+    again = recipe.get("restart")
+    if again is None:
+        return []
+    return [dict(again)] if isinstance(again, dict) else [dict(st) for st in again]
+
+
+def with_stages(recipe: dict, stages: list[dict]) -> dict:
+    """``recipe`` with these restart stages: none, one (a dict) or several (a list)."""
+    out = {k: v for k, v in recipe.items() if k != "restart"}
+    if stages:
+        out["restart"] = dict(stages[0]) if len(stages) == 1 else [dict(s) for s in stages]
+    return out
+
+
 def total_steps(recipe: dict) -> int:
-    """All the steps of a recipe: its first stage and its ``restart`` stage, if any."""
-    return int(recipe["steps"]) + int(recipe.get("restart", {}).get("steps", 0))
+    """All the steps of a recipe: its first stage and its restart stages, if any."""
+    return int(recipe["steps"]) + sum(int(st["steps"]) for st in restart_stages(recipe))
 
 
 def learning_rate(recipe: dict, step: int) -> float:
     """The learning rate of ``step`` (0-based): a cosine to 0 over the first stage, then
-    (with a ``restart`` stage) a second cosine from its own ``lr`` over its steps."""
-    first = int(recipe["steps"])
-    if step < first or "restart" not in recipe:
-        return recipe["lr"] * 0.5 * (1 + math.cos(math.pi * min(step, first) / first))
-    again = recipe["restart"]
-    return again["lr"] * 0.5 * (1 + math.cos(math.pi * (step - first) / again["steps"]))
+    (for each restart stage) a new cosine from that stage's own ``lr`` over its steps."""
+    start, lr, steps = 0, recipe["lr"], int(recipe["steps"])
+    for st in restart_stages(recipe):
+        if step < start + steps:
+            break
+        start, lr, steps = start + steps, st["lr"], int(st["steps"])
+    return lr * 0.5 * (1 + math.cos(math.pi * min(step - start, steps) / steps))
+
+
+def _continues(saved: object, step: int, recipe: dict) -> bool:
+    """Whether a state saved at ``step`` with recipe ``saved`` is a finished run of the
+    first stages of ``recipe`` (which adds one or more restart stages to it)."""
+    if not isinstance(saved, dict):
+        return False
+    stages = restart_stages(recipe)
+    for k in range(len(stages)):
+        earlier = with_stages(recipe, stages[:k])
+        if saved == earlier and step == total_steps(earlier):
+            return True
+    return False
 
 
 def _load_state(path: Path, net: SegmenterNet, opt: torch.optim.Optimizer, recipe: dict
@@ -81,10 +111,7 @@ def _load_state(path: Path, net: SegmenterNet, opt: torch.optim.Optimizer, recip
     with safe_open(str(path), framework="pt") as f:
         meta = f.metadata() or {}
     saved = json.loads(meta.get("recipe", "null"))
-    first = {k: v for k, v in recipe.items() if k != "restart"}
-    continued = "restart" in recipe and saved == first and int(meta.get("step", -1)) == \
-        recipe["steps"]  # a finished first stage, continued by the restart stage
-    if saved != recipe and not continued:
+    if saved != recipe and not _continues(saved, int(meta.get("step", -1)), recipe):
         raise ValueError(f"{path}: a run with another recipe; remove it or pick another --out")
     tensors = load(path.read_bytes())
     net.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")})

@@ -312,3 +312,35 @@ def test_restart_stage_continues_a_finished_run(tmp_path, monkeypatch, capsys):
     assert "another recipe" in capsys.readouterr().err
     assert main([*base, "--restart-steps", "2", "--restart-lr", "5"]) == 2
     assert "--restart-lr" in capsys.readouterr().err
+
+
+def test_a_further_restart_stage_continues_a_finished_two_stage_run(tmp_path, monkeypatch,
+                                                                   capsys):
+    from r2n2_viewer.cli import main
+    from r2n2_viewer.models.segmenter_train import learning_rate, total_steps
+
+    root, out, small = _tiny_recipe(tmp_path, monkeypatch, steps=2)
+    base = ["train-segmenter", "--data", str(root), "-o", str(out), "--save-every", "1"]
+    two = ["--restart-steps", "2", "--restart-lr", "0.001"]
+    assert main([*base, *two]) == 0
+    first = load_segmenter(out).state_dict()
+    capsys.readouterr()
+    three = [*two, "--restart-steps", "4", "--restart-lr", "0.0005"]
+    assert main([*base, *three]) == 0
+    assert "resuming from step 4" in capsys.readouterr().out  # two stages are not redone
+    recipe = read_metadata(out)["recipe"]
+    assert recipe["restart"] == [{"steps": 2, "lr": 0.001, "lr_schedule": "cosine to 0"},
+                                 {"steps": 4, "lr": 0.0005, "lr_schedule": "cosine to 0"}]
+    assert read_metadata(out)["info"]["steps"] == total_steps(recipe) == 8
+    again = load_segmenter(out).state_dict()
+    assert not all(torch.equal(first[k], again[k]) for k in first)
+    # the third stage's own cosine: from its rate at step 4, half of it at step 6
+    assert learning_rate(recipe, 3) == pytest.approx(0.001 * 0.5 * (1 + np.cos(np.pi / 2)))
+    assert learning_rate(recipe, 4) == 0.0005
+    assert learning_rate(recipe, 6) == pytest.approx(0.00025)
+    # a state of other stages (here: three, against two others) is another recipe
+    assert main([*base, *two, "--restart-steps", "5"]) == 2
+    assert "another recipe" in capsys.readouterr().err
+    # a rate with no stage to start is one line
+    assert main([*base, "--restart-lr", "0.001", "--restart-lr", "0.002"]) == 2
+    assert "--restart-steps" in capsys.readouterr().err

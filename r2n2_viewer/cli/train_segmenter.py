@@ -18,9 +18,10 @@ def register(sub) -> None:
         "augmentation) is the one the bundled assets/segmenter.safetensors was made with, "
         "and is written into OUT's metadata. Resumable: the state is saved to "
         "OUT.state.safetensors every --save-every steps and a run with the same OUT "
-        "continues from it. --restart-steps N adds a second stage (a warm restart: N more "
-        "steps on a cosine from --restart-lr), which also continues a finished first-stage "
-        "run from its state file.",
+        "continues from it. --restart-steps N sets a restart stage (a warm restart: N more "
+        "steps on a cosine from --restart-lr); repeat the pair for several stages, one "
+        "after the other. A recipe that adds stages continues a finished run of the "
+        "earlier ones from its state file.",
     )
     p.add_argument("--data", action="append", required=True,
                    help="dataset root (ShapeNet layout); repeat for several")
@@ -28,11 +29,12 @@ def register(sub) -> None:
                    "split is used); without it, procedural and plain backdrops only")
     p.add_argument("-o", "--out", required=True, help="segmenter file to write (.safetensors)")
     p.add_argument("--steps", type=positive_int, help="training steps (default: the recipe's)")
-    p.add_argument("--restart-steps", type=positive_int,
-                   help="steps of a second stage after the first (default: the recipe's)")
-    p.add_argument("--restart-lr", type=float,
-                   help="learning rate the second stage starts from (default: the recipe's, "
-                   "else a third of the first stage's)")
+    p.add_argument("--restart-steps", type=positive_int, action="append",
+                   help="steps of a restart stage after the first stage; repeat for more "
+                   "stages (default: the recipe's stages)")
+    p.add_argument("--restart-lr", type=float, action="append",
+                   help="learning rate the restart stage of the same position starts from "
+                   "(default: the recipe's, else a third of the first stage's)")
     p.add_argument("--save-every", type=positive_int, default=25,
                    help="steps between saved states")
     p.add_argument("--threads", type=positive_int, default=1, help="torch CPU threads")
@@ -44,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from ..models.segmenter import RECIPE
-    from ..models.segmenter_train import train_segmenter
+    from ..models.segmenter_train import restart_stages, train_segmenter, with_stages
 
     for d in args.data:
         if not Path(d).is_dir():
@@ -57,20 +59,29 @@ def run(args: argparse.Namespace) -> int:
     recipe = dict(RECIPE)
     if args.steps is not None:
         recipe["steps"] = args.steps
-    if args.restart_lr is not None and not (0 < args.restart_lr < 1):
-        raise CLIError(f"--restart-lr must be between 0 and 1, got {args.restart_lr}")
     if args.restart_steps is not None or args.restart_lr is not None:
-        again = dict(recipe.get("restart", {}))
-        if args.restart_steps is not None:
-            again["steps"] = args.restart_steps
-        if "steps" not in again:
-            raise CLIError("--restart-lr needs --restart-steps (the recipe has no second stage)")
-        again.setdefault("lr", recipe["lr"] / 3)
-        if args.restart_lr is not None:
-            again["lr"] = args.restart_lr
-        recipe["restart"] = {"steps": again["steps"], "lr": again["lr"],
-                             "lr_schedule": "cosine to 0"}
+        recipe = with_stages(recipe, _stages(args, restart_stages(recipe), recipe["lr"] / 3))
     out = train_segmenter(args.data, args.backgrounds, args.out, recipe, args.save_every,
                           log=lambda line: print(line, flush=True))
     print(f"wrote {out}")
     return 0
+
+
+def _stages(args: argparse.Namespace, known: list[dict], default_lr: float) -> list[dict]:
+    """The restart stages the options ask for: --restart-steps and --restart-lr pair by
+    position; a missing one is the recipe's stage of that position (else ``default_lr``)."""
+    steps, lrs = args.restart_steps or [], args.restart_lr or []
+    for lr in lrs:
+        if not 0 < lr < 1:
+            raise CLIError(f"--restart-lr must be between 0 and 1, got {lr}")
+    n = max(len(steps), len(lrs))
+    stages = []
+    for i in range(n):
+        old = known[i] if i < len(known) else {}
+        if i >= len(steps) and "steps" not in old:
+            raise CLIError("each --restart-lr needs a --restart-steps (the recipe has no "
+                           f"restart stage {i + 1})")
+        stages.append({"steps": steps[i] if i < len(steps) else old["steps"],
+                       "lr": lrs[i] if i < len(lrs) else old.get("lr", default_lr),
+                       "lr_schedule": "cosine to 0"})
+    return stages
