@@ -33,9 +33,6 @@ from .labels import SteadyLabel
 from .worker import ImageSource
 
 DEFAULT_ORDERS = 8
-NO_CANDIDATES = ("no unused views: open a dataset model (its other renderings), remove a "
-                 "view from the strip, step back to rank the later views, or pick a folder "
-                 "of pictures (From folder\u2026)")
 TOOLTIPS = {
     "rank": "Try each unused picture as one more step on a copy of the network's memory "
             "and rank them by how much surer the reconstruction gets (drop of the mean "
@@ -150,10 +147,10 @@ class NextViewBox(QGroupBox):
     def rank(self, add_best: bool = False) -> int:
         """Queue a ranking of the candidates as the view after :meth:`from_step` (with
         ``add_best``: then put the best in there); returns the job id (0: nothing to
-        rank, said in a message box)."""
+        rank: :meth:`hint`'s advice in a message box)."""
         pool = self.pool()
         if not pool:
-            self.window.errors.show("No candidate views", NO_CANDIDATES)
+            self.window.errors.show("No candidate views", self.hint())
             return 0
         self._ranked_sources = pool
         self._ranked_after = self.from_step()

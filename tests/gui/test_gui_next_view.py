@@ -29,8 +29,9 @@ def test_rank_and_add_the_best_next_view(qtbot, make_window, ckpt, images, tmp_p
     w = make_window(ckpt)
     box = w.next_view
     assert not box.add_button.isEnabled()
-    box.rank()  # nothing to rank: said in one line
-    assert w.errors.history[-1][0] == "No candidate views"
+    box.rank()  # nothing to rank: the box's own advice for what is shown, in one dialog
+    assert w.errors.history[-1] == ("No candidate views", box.hint())
+    assert box.hint().startswith("Add views first")
     w.errors.close()
     pictures = [*images, images[4], images[0], images[2]]  # 8 renderings: 3 unused
     w.open_dataset_model(dataset_model(tmp_path / "data", pictures, _truth()))
