@@ -571,14 +571,9 @@ def plain_mask(rgb: np.ndarray, tolerance: float = 0.1) -> np.ndarray:
     # erosion then dilation with the picture's edge counted as background (as scipy's)
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_CONSTANT,
                             borderValue=0)
+    from .segmentation import fill_holes
+
     return fill_holes(mask.astype(bool))
-
-
-def fill_holes(mask: np.ndarray) -> np.ndarray:
-    """``mask`` with every background region not connected to the border filled."""
-    labels, _ = ndimage.label(~mask)  # 4-connected background regions
-    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    return mask | ((labels > 0) & ~np.isin(labels, edge))
 
 
 # --- framing -------------------------------------------------------------------------

@@ -372,3 +372,20 @@ def test_float_tiff_with_one_bright_pixel_keeps_its_object(tmp_path):
     b = np.where(a > 1, 255.0, a * 255)  # a float picture holding 8-bit values
     v255 = load_view(_float_tiff(tmp_path, b))
     assert v255[:, 63, 63].max() < 0.15
+
+
+def test_fill_holes_matches_scipy_on_random_masks():
+    from r2n2_viewer.segmentation import fill_holes
+
+    rng = np.random.default_rng(3)
+    for i in range(200):  # speckle, blobs, one-pixel and one-row pictures
+        m = rng.random((int(rng.integers(1, 50)), int(rng.integers(1, 50)))) < rng.random()
+        if i % 2:
+            m = ndimage.binary_dilation(m)
+        assert np.array_equal(fill_holes(m), ndimage.binary_fill_holes(m)), i
+    ring = np.zeros((9, 9), bool)
+    ring[2:7, 2:7], ring[3:6, 3:6] = True, False
+    ring[4, 2] = False  # a gap: the inside reaches the outside 4-connected, stays open
+    assert not fill_holes(ring)[4, 4]
+    ring[4, 2] = True
+    assert fill_holes(ring)[3:6, 3:6].all()
