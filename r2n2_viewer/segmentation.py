@@ -218,27 +218,33 @@ def _main_parts(obj: np.ndarray, fg: np.ndarray | None) -> np.ndarray:
     """The object: the connected part with the best size x centrality score, the parts
     near it of at least 10% of its size, and every part touched by a foreground stroke;
     one-pixel speckle removed first, holes filled."""
+    import cv2
+
     h, w = obj.shape
-    opened = ndimage.binary_opening(obj, structure=np.ones((3, 3), bool))
-    obj = opened if opened.any() else obj
-    labels, n = ndimage.label(obj, structure=np.ones((3, 3), bool))
-    if n == 0:
-        return obj
-    idx = np.arange(1, n + 1)
-    sizes = ndimage.sum_labels(obj, labels, index=idx)
-    cy, cx = np.array(ndimage.center_of_mass(obj, labels, idx)).reshape(-1, 2).T
+    u8 = obj.astype(np.uint8)
+    # 3x3 opening with the picture's edge counted as background (as scipy's), then the
+    # 8-connected parts with their areas, boxes and centroids in one pass (OpenCV: a
+    # speckled mask has hundreds of parts, which scipy's per-label sums take ~70 ms for)
+    opened = cv2.morphologyEx(u8, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8),
+                              borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    if opened.any():
+        u8 = opened
+    n, labels, stats, centres = cv2.connectedComponentsWithStats(u8, connectivity=8)
+    if n <= 1:
+        return u8.astype(bool)
+    stats, (cx, cy) = stats[1:], centres[1:].T
+    sizes = stats[:, cv2.CC_STAT_AREA]
     off = ((cy / h - 0.5) / 0.5) ** 2 + ((cx / w - 0.5) / 0.5) ** 2
     best = int(np.argmax(sizes * np.exp(-4.0 * off)))
-    slices = ndimage.find_objects(labels)
-    by, bx = slices[best]
+    x0, y0 = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    x1, y1 = x0 + stats[:, cv2.CC_STAT_WIDTH], y0 + stats[:, cv2.CC_STAT_HEIGHT]
     my, mx = round(0.03 * h), round(0.03 * w)  # "near": within 3% of the best's box
-    keep = np.zeros(n, bool)
-    for i, (sy, sx) in enumerate(slices):
-        near = (sy.start < by.stop + my and sy.stop > by.start - my
-                and sx.start < bx.stop + mx and sx.stop > bx.start - mx)
-        keep[i] = i == best or (near and sizes[i] >= 0.1 * sizes[best])
+    near = ((y0 < y1[best] + my) & (y1 > y0[best] - my)
+            & (x0 < x1[best] + mx) & (x1 > x0[best] - mx))
+    keep = near & (sizes >= 0.1 * sizes[best])
+    keep[best] = True
     if fg is not None:
-        stroked = np.unique(labels[fg & obj])
+        stroked = np.unique(labels[fg & (u8 > 0)])
         keep[stroked[stroked > 0] - 1] = True
     return fill_holes(np.concatenate([[False], keep])[labels])
 
