@@ -6,7 +6,9 @@ one would) and takes an Adam step on binary cross-entropy plus a soft-IoU loss a
 the renderings' alpha, the learning rate falling along a cosine to 0. A recipe with
 ``restart`` stages ({"steps": N, "lr": L}, or a list of them) then runs N more steps from
 a new cosine (warm restart) starting at L, stage after stage: a finished run of the
-earlier stages (its state file) is continued by a recipe that adds a stage. Every
+earlier stages (its state file) is continued by a recipe that adds a stage. A stage may
+also change what is drawn (:data:`SAMPLING`: e.g. ``"patch": 128, "centre": 0.7``); its
+settings hold from that stage on. Every
 ``save_every`` steps the state (weights, optimiser, step) is written atomically to
 ``OUT.state.safetensors`` beside ``OUT``; a run started again with the same ``OUT``
 continues from there. At the end the weights are written to ``OUT`` with the recipe in
@@ -58,6 +60,10 @@ def _save_state(path: Path, net: SegmenterNet, opt: torch.optim.Optimizer, step:
     atomic_write_bytes(path, save(tensors, metadata=meta))
 
 
+# what a restart stage may change about the composites drawn (and the patch size)
+SAMPLING = ("patch", "backdrops", "object_fill", "centre", "distractors", "large")
+
+
 def restart_stages(recipe: dict) -> list[dict]:
     """The recipe's warm-restart stages in order: ``restart`` is one stage or a list."""
     again = recipe.get("restart")
@@ -88,6 +94,19 @@ def learning_rate(recipe: dict, step: int) -> float:
             break
         start, lr, steps = start + steps, st["lr"], int(st["steps"])
     return lr * 0.5 * (1 + math.cos(math.pi * min(step - start, steps) / steps))
+
+
+def sampling_at(recipe: dict, step: int) -> dict:
+    """The sampling settings (:data:`SAMPLING`) of ``step``: the recipe's, with those of
+    every restart stage begun by then laid over them."""
+    out = {k: recipe[k] for k in SAMPLING if k in recipe}
+    start = int(recipe["steps"])
+    for st in restart_stages(recipe):
+        if step < start:
+            break
+        out.update({k: st[k] for k in SAMPLING if k in st})
+        start += int(st["steps"])
+    return out
 
 
 def _continues(saved: object, step: int, recipe: dict) -> bool:
@@ -126,6 +145,18 @@ def _load_state(path: Path, net: SegmenterNet, opt: torch.optim.Optimizer, recip
     return int(meta["step"])
 
 
+def _sampler(cache: dict[str, CompositeSampler], data: list[str], backgrounds: str | None,
+             settings: dict) -> CompositeSampler:
+    """The sampler of these settings (made once: indexing the datasets takes a while)."""
+    key = json.dumps(settings, sort_keys=True)
+    if key not in cache:
+        cache[key] = CompositeSampler(
+            data, backgrounds, settings["patch"], settings["backdrops"],
+            tuple(settings["object_fill"]), centre=settings.get("centre", 0.0),
+            distractors=settings.get("distractors", 0.0), large=settings.get("large", 0.0))
+    return cache[key]
+
+
 def train_segmenter(data: list[str], backgrounds: str | None, out: str | os.PathLike,
                     recipe: dict | None = None, save_every: int = 50,
                     log: Callable[[str], None] = print) -> Path:
@@ -136,8 +167,7 @@ def train_segmenter(data: list[str], backgrounds: str | None, out: str | os.Path
     net = SegmenterNet(recipe["channels"])
     opt = torch.optim.AdamW(net.parameters(), lr=recipe["lr"],
                             weight_decay=recipe["weight_decay"])
-    sampler = CompositeSampler(data, backgrounds, recipe["patch"], recipe["backdrops"],
-                               tuple(recipe["object_fill"]))
+    samplers: dict[str, CompositeSampler] = {}
     state = _state_path(out)
     step = _load_state(state, net, opt, recipe) if state.is_file() else 0
     if step:
@@ -147,7 +177,8 @@ def train_segmenter(data: list[str], backgrounds: str | None, out: str | os.Path
     t0, seen, running = time.perf_counter(), 0, None
     while step < steps:
         rng = np.random.default_rng([recipe["seed"], step])
-        pics, masks = sampler.batch(rng, recipe["batch"])
+        pics, masks = _sampler(samplers, data, backgrounds, sampling_at(recipe, step)).batch(
+            rng, recipe["batch"])
         x = torch.from_numpy(pics).permute(0, 3, 1, 2).float() / 255.0
         y = torch.from_numpy(masks)[:, None]
         lr = learning_rate(recipe, step)

@@ -254,6 +254,68 @@ def test_composite_sampler_labels_are_the_pasted_alpha(tmp_path):
         assert 0.2 * 48 <= side <= 0.7 * 48
 
 
+def _box_tree(tmp_path):
+    """A dataset whose renderings are boxes of one saturated colour (pure red)."""
+    from tests.factories import box_rendering
+
+    return shapenet_tree(tmp_path / "data", {"03001627": "chair"}, 6, 3,
+                         image=lambda rng, v: box_rendering(colour=np.array([255, 0, 0])))
+
+
+def _stray_pixels(pic: np.ndarray, label: np.ndarray) -> int:
+    """Pixels of a plain-backdrop composite far from its label that are not the backdrop's
+    colour (another object pasted there)."""
+    from scipy import ndimage
+
+    near = ndimage.binary_dilation(label > 0, iterations=3)
+    ground = np.median(pic[~near], axis=0)
+    return int(((np.abs(pic.astype(int) - ground).max(axis=2) > 60) & ~near).sum())
+
+
+def test_centred_composites_have_their_object_near_the_centre_and_others_as_background(
+        tmp_path):
+    root = _box_tree(tmp_path)
+    plain = {"plain": 1.0}
+    framed = CompositeSampler([root], None, 64, plain, (0.25, 0.4), centre=1.0, distractors=1.0)
+    floored = CompositeSampler([root], None, 64, plain, (0.25, 0.4), centre=1.0,
+                               distractors=1.0, large=1.0)
+    alone = CompositeSampler([root], None, 64, plain, (0.25, 0.4), centre=1.0)
+    anywhere = CompositeSampler([root], None, 64, plain, (0.25, 0.4))
+    offsets = {}
+    for name, s in (("framed", framed), ("floored", floored), ("alone", alone),
+                    ("anywhere", anywhere)):
+        pics, masks = s.batch(np.random.default_rng(3), 16)
+        off = []
+        for m in masks:
+            ys, xs = np.nonzero(m > 0.5)
+            off.append(max(abs((ys.min() + ys.max() + 1) / 2 - 32),
+                           abs((xs.min() + xs.max() + 1) / 2 - 32)))
+        offsets[name] = np.array(off)
+        stray = [_stray_pixels(p, m) for p, m in zip(pics, masks, strict=True)]
+        if name == "framed":  # other boxes in the picture, none of them in the label
+            assert sum(n > 20 for n in stray) >= 10 and max(stray) < 600
+        elif name == "floored":  # one of them larger than the patch, behind the object
+            assert sum(n > 600 for n in stray) >= 12
+        else:
+            assert max(stray) == 0
+    assert max(offsets[k].max() for k in ("framed", "floored", "alone")) <= 64 / 8 + 1
+    assert offsets["anywhere"].max() > 64 / 8 + 1
+
+
+def test_a_restart_stage_changes_what_is_drawn_from_its_first_step():
+    from r2n2_viewer.models.segmenter_train import sampling_at
+
+    recipe = dict(RECIPE, steps=10, restart=[
+        {"steps": 5, "lr": 0.001, "patch": 128, "centre": 0.7},
+        {"steps": 5, "lr": 0.001, "distractors": 0.5}])
+    assert sampling_at(recipe, 9) == {k: RECIPE[k] for k in
+                                      ("patch", "backdrops", "object_fill")}
+    assert sampling_at(recipe, 10)["patch"] == 128 and sampling_at(recipe, 14)["centre"] == 0.7
+    assert "distractors" not in sampling_at(recipe, 14)
+    last = sampling_at(recipe, 15)  # settings hold from their stage on
+    assert (last["patch"], last["centre"], last["distractors"]) == (128, 0.7, 0.5)
+
+
 def _tiny_recipe(tmp_path, monkeypatch, steps: int):
     """A one-category dataset, the weights' path and a tiny recipe (no restart stage) put
     in place of the bundled one: (data root, OUT, recipe)."""

@@ -12,6 +12,10 @@ fills a random share (``fill``) of a square patch, placed at a random spot, over
 backdrop: a random crop of a training wallpaper (:class:`augment.Backgrounds`), a
 procedural one (``augment.procedural_background``: room corners, textures, clutter,
 gradients) or a plain colour; then blur, noise and JPEG re-encoding as a camera would.
+Optionally (``centre``) a share of the objects are framed as a photo of one object is:
+near the patch's centre; of those, a share (``distractors``) get one to three other
+renderings behind them, smaller and away from the centre (things in the room, cut by the
+frame at times), labelled background: the object is the central one, not any object.
 """
 
 from __future__ import annotations
@@ -62,11 +66,17 @@ class CompositeSampler:
     root in an equal share. ``backgrounds``: a wallpaper folder (its train split is used)
     or None (procedural and plain backdrops only). ``mix``: shares of wallpaper /
     procedural / plain backdrops. ``fill``: range of the object's longer side / patch side.
+    ``centre``: share of objects placed near the centre (their centre within an eighth of
+    the side of the patch's) instead of anywhere; ``distractors``: share of those with
+    other renderings behind them, labelled background; ``large``: share of those whose
+    first one is larger than the patch (1-2x its side: a floor, a pier, a table the object
+    stands on, cut by the frame).
     """
 
     def __init__(self, data: list[str | os.PathLike], backgrounds: str | os.PathLike | None,
                  patch: int, mix: dict[str, float], fill: tuple[float, float],
-                 split: str = "train"):
+                 split: str = "train", centre: float = 0.0, distractors: float = 0.0,
+                 large: float = 0.0):
         self.views: list[list[Path]] = []
         for root in data:
             recs = build_index(root, split, check_voxels=False)
@@ -86,6 +96,7 @@ class CompositeSampler:
                       for k in kinds], float)
         self.kinds, self.kind_p = kinds, p / p.sum()
         self.fill = fill
+        self.centre, self.distractors, self.large = centre, distractors, large
 
     def backdrop(self, rng: np.random.Generator) -> np.ndarray:
         s = self.patch
@@ -110,13 +121,16 @@ class CompositeSampler:
                 return rgba
         raise ValueError("no readable rendering with a visible object in 20 tries")
 
-    def sample(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        s = self.patch
+    def _cutout(self, rng: np.random.Generator, fill: tuple[float, float]
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """A random rendering cropped to its object, scaled so that its longer side is a
+        random share in ``fill`` of the patch, colour-jittered, mirrored half the time:
+        float32 RGB (h, w, 3) and alpha (h, w, 1) in [0, 1]."""
         rgba = self.rendering(rng)
         x0, y0, x1, y1 = alpha_box(rgba[..., 3])
         obj = rgba[y0:y1, x0:x1]
-        fill = rng.uniform(*self.fill)
-        scale = fill * s / max(x1 - x0, y1 - y0)
+        fill = rng.uniform(*fill)
+        scale = fill * self.patch / max(x1 - x0, y1 - y0)
         w, h = max(2, round((x1 - x0) * scale)), max(2, round((y1 - y0) * scale))
         # premultiplied resampling, so that edges take no colour from transparent pixels
         im = Image.fromarray(np.ascontiguousarray(obj), "RGBA").convert("RGBa")
@@ -126,17 +140,40 @@ class CompositeSampler:
         rgb = colour_jitter(small[..., :3], rng, 0.3)
         if rng.random() < 0.5:
             rgb, a = rgb[:, ::-1], a[:, ::-1]
-        # anywhere, a little past the edge at most (a tenth of the object)
-        px = int(rng.integers(-w // 10, s - w + w // 10 + 1))
-        py = int(rng.integers(-h // 10, s - h + h // 10 + 1))
-        canvas = self.backdrop(rng).astype(np.float32) / 255.0
-        label = np.zeros((s, s), np.float32)
+        return rgb, a
+
+    def _paste(self, canvas: np.ndarray, rgb: np.ndarray, a: np.ndarray, px: int, py: int
+               ) -> np.ndarray:
+        """Blend the cut-out onto ``canvas`` (in place) with its top-left at (px, py); the
+        patch-sized alpha it covers (0 outside)."""
+        s = self.patch
+        h, w = a.shape[:2]
+        cover = np.zeros((s, s), np.float32)
         cx0, cy0, cx1, cy1 = max(0, px), max(0, py), min(s, px + w), min(s, py + h)
+        if cx1 <= cx0 or cy1 <= cy0:
+            return cover
         ox, oy = cx0 - px, cy0 - py
         part = (slice(oy, oy + cy1 - cy0), slice(ox, ox + cx1 - cx0))
         aa = a[part]
         canvas[cy0:cy1, cx0:cx1] = rgb[part] * aa + canvas[cy0:cy1, cx0:cx1] * (1 - aa)
-        label[cy0:cy1, cx0:cx1] = aa[..., 0]
+        cover[cy0:cy1, cx0:cx1] = aa[..., 0]
+        return cover
+
+    def sample(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        s = self.patch
+        rgb, a = self._cutout(rng, self.fill)
+        h, w = a.shape[:2]
+        centred = self.centre > 0 and rng.random() < self.centre
+        if centred:  # framed as a photo of it: its centre near the patch's
+            px = round((s - w) / 2 + rng.uniform(-s / 8, s / 8))
+            py = round((s - h) / 2 + rng.uniform(-s / 8, s / 8))
+        else:  # anywhere, a little past the edge at most (a tenth of the object)
+            px = int(rng.integers(-w // 10, s - w + w // 10 + 1))
+            py = int(rng.integers(-h // 10, s - h + h // 10 + 1))
+        canvas = self.backdrop(rng).astype(np.float32) / 255.0
+        if centred and self.distractors > 0 and rng.random() < self.distractors:
+            self._distract(canvas, rng, (px + w / 2, py + h / 2), max(w, h) / s)
+        label = self._paste(canvas, rgb, a, px, py)
         out = Image.fromarray(np.clip(np.rint(canvas * 255), 0, 255).astype(np.uint8))
         if rng.random() < 0.3:
             out = out.filter(ImageFilter.GaussianBlur(float(rng.uniform(0.3, 1.0))))
@@ -150,6 +187,23 @@ class CompositeSampler:
             buf.seek(0)
             out = Image.open(buf).convert("RGB")
         return np.asarray(out), label
+
+    def _distract(self, canvas: np.ndarray, rng: np.random.Generator,
+                  centre: tuple[float, float], fill: float) -> None:
+        """One to three other renderings on ``canvas``, 0.3-0.8 of the object's size, their
+        centres at least 0.35 of the patch side from the object's (cut by the frame at
+        times); the first 1-2x the patch's side instead, a ``large`` share of the time."""
+        s = self.patch
+        large = self.large > 0 and rng.random() < self.large
+        for k in range(int(rng.integers(1, 4))):
+            span = (1.0, 2.0) if large and k == 0 else (0.3 * fill, 0.8 * fill)
+            rgb, a = self._cutout(rng, span)
+            h, w = a.shape[:2]
+            for _ in range(10):
+                cx, cy = rng.uniform(-0.1 * s, 1.1 * s, 2)
+                if np.hypot(cx - centre[0], cy - centre[1]) >= 0.35 * s:
+                    self._paste(canvas, rgb, a, round(cx - w / 2), round(cy - h / 2))
+                    break
 
     def batch(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         """(n, S, S, 3) uint8 pictures and (n, S, S) float32 masks."""

@@ -81,7 +81,7 @@ def _stages(args: argparse.Namespace, known: list[dict], default_lr: float) -> l
         if i >= len(steps) and "steps" not in old:
             raise CLIError("each --restart-lr needs a --restart-steps (the recipe has no "
                            f"restart stage {i + 1})")
-        stages.append({"steps": steps[i] if i < len(steps) else old["steps"],
+        stages.append({**old, "steps": steps[i] if i < len(steps) else old["steps"],
                        "lr": lrs[i] if i < len(lrs) else old.get("lr", default_lr),
                        "lr_schedule": "cosine to 0"})
     return stages
