@@ -40,8 +40,18 @@ RECIPE: dict = {
     "steps": 800,
     "lr": 0.003,
     "lr_schedule": "cosine to 0",
-    # a second stage (warm restart): 2,500 more steps on a cosine from 0.001
-    "restart": {"steps": 2500, "lr": 0.001, "lr_schedule": "cosine to 0"},
+    # warm restarts, each a new cosine: 2,500 then 10,000 more steps from 0.001; then
+    # 4,000 at 128 px on composites framed as photos are (70 % with the object near the
+    # centre, other renderings behind half of those, labelled background); then 2,500 from
+    # 0.0005 with more of those, half of them with one larger than the frame (a floor)
+    "restart": [
+        {"steps": 2500, "lr": 0.001, "lr_schedule": "cosine to 0"},
+        {"steps": 10000, "lr": 0.001, "lr_schedule": "cosine to 0"},
+        {"steps": 4000, "lr": 0.001, "lr_schedule": "cosine to 0", "patch": 128,
+         "centre": 0.7, "distractors": 0.5, "object_fill": [0.2, 0.9]},
+        {"steps": 2500, "lr": 0.0005, "lr_schedule": "cosine to 0", "distractors": 0.6,
+         "large": 0.5},
+    ],
     "weight_decay": 0.0001,
     "loss": "binary cross-entropy + soft IoU on the rendering's alpha",
     "seed": 0,

@@ -6,11 +6,14 @@ gives P(object) per pixel; the object is its main connected parts above 0.5, hol
 filled. With user strokes its probabilities become GrabCut's starting labels (``prior``)
 and the strokes hard seeds, so that a stroke moves the outline along colour edges.
 
-``hybrid_mask``: GrabCut seeded by both: probable object where the learned segmenter's
-P(object) is above 0.5 OR where the colour-edge seeds below mark it (the union: each
-finds objects the other misses), sure background the border band and the prior's sure
-background; then GrabCut's two passes. Dearer than either alone (the net's two passes
-and GrabCut's), better masks than either on the segmentation benchmark.
+``hybrid_mask``: the learned segmenter picks the object, GrabCut draws its outline.
+GrabCut runs on the region about the segmenter's object (its box grown by 30 % a side;
+the rest of the picture is background, so backdrop things away from the object cannot
+join it), seeded by both: probable object where the learned P(object) is above 0.5 OR
+where the colour-edge seeds below mark it (the union: each finds parts the other
+misses), sure background the region's border band and the prior's sure background; then
+GrabCut's two passes. Dearer than either alone (the net's two passes and GrabCut's),
+better masks than either on the segmentation benchmark.
 
 ``grabcut_mask``:
 
@@ -279,6 +282,7 @@ def _fit(m: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 # --- the learned segmenter ---------------------------------------------------------------
 LEARNED_THRESHOLD = 0.5
+REGION_GROW = 0.3  # the hybrid's GrabCut region: the learned object's box grown by this
 _NET_LOCK = threading.Lock()
 _NETS: dict[Path, object] = {}
 
@@ -338,9 +342,42 @@ def hybrid_mask(
     background: np.ndarray | None = None,
     cancel_check: Callable[[], None] | None = None,
 ) -> np.ndarray:
-    """Boolean object mask of an (H, W, 3) uint8 RGB picture: GrabCut (two passes) seeded
-    by the learned segmenter's P(object) and by the border and colour-edge seeds (probable
-    object where either says so); strokes are hard seeds (they win)."""
+    """Boolean object mask of an (H, W, 3) uint8 RGB picture: the learned segmenter picks
+    the object, GrabCut draws its outline. GrabCut (two passes) runs on the region about
+    the segmenter's object (its box grown by ``REGION_GROW`` of its size a side, with the
+    foreground strokes; everything outside is background), seeded by the segmenter's
+    P(object) and by the region's border and colour-edge seeds (probable object where
+    either says so); strokes are hard seeds (they win). With no object found, on the whole
+    picture."""
     prob = learned_probability(rgb, cancel_check)
-    return grabcut_mask(rgb, foreground, background, cancel_check=cancel_check, prior=prob,
-                        edge_seeds=True)
+    region = _region(prob, foreground)
+    if region is None:
+        return grabcut_mask(rgb, foreground, background, cancel_check=cancel_check,
+                            prior=prob, edge_seeds=True)
+    part = (slice(region[0], region[1]), slice(region[2], region[3]))
+    out = np.zeros(rgb.shape[:2], bool)
+    out[part] = grabcut_mask(
+        np.ascontiguousarray(rgb[part]), None if foreground is None else foreground[part],
+        None if background is None else background[part], cancel_check=cancel_check,
+        prior=prob[part], edge_seeds=True)
+    return out
+
+
+def _region(prob: np.ndarray, foreground: np.ndarray | None
+            ) -> tuple[int, int, int, int] | None:
+    """(y0, y1, x0, x1): the box of the learned object (its main parts above
+    ``LEARNED_THRESHOLD``) and of the foreground strokes, grown by ``REGION_GROW`` of its
+    size a side, within the picture; None when neither marks anything."""
+    obj = prob >= LEARNED_THRESHOLD
+    if obj.any():
+        obj = _main_parts(obj, None)
+    if foreground is not None:
+        obj = obj | np.asarray(foreground, bool)
+    if not obj.any():
+        return None
+    h, w = obj.shape
+    rows, cols = np.flatnonzero(obj.any(1)), np.flatnonzero(obj.any(0))
+    gy = REGION_GROW * (rows[-1] + 1 - rows[0])
+    gx = REGION_GROW * (cols[-1] + 1 - cols[0])
+    return (max(0, int(rows[0] - gy)), min(h, int(np.ceil(rows[-1] + 1 + gy))),
+            max(0, int(cols[0] - gx)), min(w, int(np.ceil(cols[-1] + 1 + gx))))

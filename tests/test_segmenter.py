@@ -48,7 +48,7 @@ def test_bundled_segmenter_is_small_and_made_by_the_recipe():
     assert path.stat().st_size <= 3 * 2**20
     meta = read_metadata(path)
     assert meta["recipe"] == RECIPE  # r2n2 train-segmenter's defaults made this file
-    assert meta["info"]["steps"] == total_steps(RECIPE) == 3300
+    assert meta["info"]["steps"] == total_steps(RECIPE) == 19800
     net = load_segmenter(path)
     assert sum(p.numel() for p in net.parameters()) < 500_000
 
@@ -108,13 +108,14 @@ def test_missing_segmenter_file_is_named():
 # --- the masks ---------------------------------------------------------------------------
 def test_learned_mask_on_held_out_wallpapers():
     """Test-split objects on wallpapers the training never saw (tests/data/segmentation).
-    Measured: mask IoU 0.897, 0.825, 0.895, 0.057 (the 800-step weights before the restart
-    stage: 0.874, 0.076, 0.694, 0.333; GrabCut: 0.197, 0.000, 0.000, 0.000; the untrained
-    net: 0.080, 0.075, 0.038, 0.029)."""
+    Measured: mask IoU 0.974, 0.937, 0.959, 0.882 (the 3,300-step weights before the
+    photo-framed stages: 0.897, 0.825, 0.895, 0.057; the 800-step ones: 0.874, 0.076,
+    0.694, 0.333; GrabCut: 0.197, 0.000, 0.000, 0.000; the untrained net: 0.080, 0.075,
+    0.038, 0.029)."""
     from r2n2_viewer.segmentation import grabcut_mask
 
     scores = [_iou(learned_mask(rgb), truth) for rgb, truth in _composites()]
-    assert np.mean(scores) >= 0.6, scores
+    assert np.mean(scores) >= 0.85 and min(scores) >= 0.75, scores
     rgb, truth = _composites()[0]  # one GrabCut loses: a dark box on a dark starry sky
     assert scores[0] >= 0.8 and _iou(grabcut_mask(rgb), truth) < 0.5
 
@@ -143,15 +144,16 @@ def test_learned_mode_prepares_a_cluttered_photo():
 
 def test_hybrid_beats_grabcut_on_held_out_composites_and_auto_uses_it():
     """GrabCut seeded by the learned prior and the colour edges, on the four held-out
-    composites. Measured: 0.957, 0.918, 0.962, 0.000 (GrabCut 0.197, 0, 0, 0; learned
-    alone 0.897, 0.825, 0.895, 0.057)."""
+    composites. Measured: 0.970, 0.943, 0.966, 0.893 (GrabCut 0.197, 0, 0, 0; learned
+    alone 0.974, 0.937, 0.959, 0.882; with the 3,300-step weights and GrabCut on the whole
+    picture: 0.957, 0.918, 0.962, 0.000)."""
     from r2n2_viewer.segmentation import grabcut_mask
 
     cases = _composites()
     hybrid = [_iou(hybrid_mask(rgb), truth) for rgb, truth in cases]
     grabcut = [_iou(grabcut_mask(rgb), truth) for rgb, truth in cases]
     assert all(h >= g for h, g in zip(hybrid, grabcut, strict=True)), (hybrid, grabcut)
-    assert np.mean(hybrid) >= 0.6 and sum(h >= 0.8 for h in hybrid) >= 3, hybrid
+    assert np.mean(hybrid) >= 0.85 and min(hybrid) >= 0.8, hybrid
     rgb, truth = cases[2]  # auto routes a cluttered photo to it, at the working resolution
     prep = prepare_photo(Image.fromarray(rgb))
     assert prep.method == "hybrid"
