@@ -330,10 +330,14 @@ def learned_mask(
     if strokes:
         return grabcut_mask(rgb, foreground, background, cancel_check=cancel_check,
                             prior=prob, refine=False)
+    return _learned_object(prob)
+
+
+def _learned_object(prob: np.ndarray) -> np.ndarray:
+    """The learned segmenter's object: the main connected parts of P(object) above
+    ``LEARNED_THRESHOLD``, holes filled (empty when nothing is above it)."""
     obj = prob >= LEARNED_THRESHOLD
-    if not obj.any():
-        return obj
-    return _main_parts(obj, None)
+    return _main_parts(obj, None) if obj.any() else obj
 
 
 def hybrid_mask(
@@ -368,9 +372,7 @@ def _region(prob: np.ndarray, foreground: np.ndarray | None
     """(y0, y1, x0, x1): the box of the learned object (its main parts above
     ``LEARNED_THRESHOLD``) and of the foreground strokes, grown by ``REGION_GROW`` of its
     size a side, within the picture; None when neither marks anything."""
-    obj = prob >= LEARNED_THRESHOLD
-    if obj.any():
-        obj = _main_parts(obj, None)
+    obj = _learned_object(prob)
     if foreground is not None:
         obj = obj | np.asarray(foreground, bool)
     if not obj.any():
