@@ -85,27 +85,33 @@ def total_steps(recipe: dict) -> int:
     return int(recipe["steps"]) + sum(int(st["steps"]) for st in restart_stages(recipe))
 
 
+def _stage_at(recipe: dict, step: int) -> tuple[int, int]:
+    """(k, start): the stage ``step`` (0-based) falls in, 0 for the first and k for the
+    k-th restart stage (steps past the end count to the last), and that stage's first step."""
+    k, start, steps = 0, 0, int(recipe["steps"])
+    for i, st in enumerate(restart_stages(recipe), 1):
+        if step < start + steps:
+            break
+        k, start, steps = i, start + steps, int(st["steps"])
+    return k, start
+
+
 def learning_rate(recipe: dict, step: int) -> float:
     """The learning rate of ``step`` (0-based): a cosine to 0 over the first stage, then
     (for each restart stage) a new cosine from that stage's own ``lr`` over its steps."""
-    start, lr, steps = 0, recipe["lr"], int(recipe["steps"])
-    for st in restart_stages(recipe):
-        if step < start + steps:
-            break
-        start, lr, steps = start + steps, st["lr"], int(st["steps"])
+    k, start = _stage_at(recipe, step)
+    stage = recipe if k == 0 else restart_stages(recipe)[k - 1]
+    lr, steps = stage["lr"], int(stage["steps"])
     return lr * 0.5 * (1 + math.cos(math.pi * min(step - start, steps) / steps))
 
 
 def sampling_at(recipe: dict, step: int) -> dict:
     """The sampling settings (:data:`SAMPLING`) of ``step``: the recipe's, with those of
     every restart stage begun by then laid over them."""
-    out = {k: recipe[k] for k in SAMPLING if k in recipe}
-    start = int(recipe["steps"])
-    for st in restart_stages(recipe):
-        if step < start:
-            break
-        out.update({k: st[k] for k in SAMPLING if k in st})
-        start += int(st["steps"])
+    k, _ = _stage_at(recipe, step)
+    out = {}
+    for stage in [recipe, *restart_stages(recipe)[:k]]:
+        out.update({key: stage[key] for key in SAMPLING if key in stage})
     return out
 
 
