@@ -283,6 +283,10 @@ def _fit(m: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 # --- the learned segmenter ---------------------------------------------------------------
 LEARNED_THRESHOLD = 0.5
 REGION_GROW = 0.3  # the hybrid's GrabCut region: the learned object's box grown by this
+# GrabCut iterations per pass in the hybrid: seeded by the segmenter, its colour models
+# start near the answer; 2 scored as 4 on 200 tuning composites (0.785 against 0.782 mean
+# mask IoU) at two thirds of the time
+HYBRID_ITERATIONS = 2
 _NET_LOCK = threading.Lock()
 _NETS: dict[Path, object] = {}
 
@@ -347,23 +351,23 @@ def hybrid_mask(
     cancel_check: Callable[[], None] | None = None,
 ) -> np.ndarray:
     """Boolean object mask of an (H, W, 3) uint8 RGB picture: the learned segmenter picks
-    the object, GrabCut draws its outline. GrabCut (two passes) runs on the region about
-    the segmenter's object (its box grown by ``REGION_GROW`` of its size a side, with the
-    foreground strokes; everything outside is background), seeded by the segmenter's
-    P(object) and by the region's border and colour-edge seeds (probable object where
-    either says so); strokes are hard seeds (they win). With no object found, on the whole
-    picture."""
+    the object, GrabCut draws its outline. GrabCut (two passes of ``HYBRID_ITERATIONS``
+    iterations) runs on the region about the segmenter's object (its box grown by
+    ``REGION_GROW`` of its size a side, with the foreground strokes; everything outside is
+    background), seeded by the segmenter's P(object) and by the region's border and
+    colour-edge seeds (probable object where either says so); strokes are hard seeds (they
+    win). With no object found, on the whole picture."""
     prob = learned_probability(rgb, cancel_check)
     region = _region(prob, foreground)
     if region is None:
         return grabcut_mask(rgb, foreground, background, cancel_check=cancel_check,
-                            prior=prob, edge_seeds=True)
+                            prior=prob, edge_seeds=True, iterations=HYBRID_ITERATIONS)
     part = (slice(region[0], region[1]), slice(region[2], region[3]))
     out = np.zeros(rgb.shape[:2], bool)
     out[part] = grabcut_mask(
         np.ascontiguousarray(rgb[part]), None if foreground is None else foreground[part],
         None if background is None else background[part], cancel_check=cancel_check,
-        prior=prob[part], edge_seeds=True)
+        prior=prob[part], edge_seeds=True, iterations=HYBRID_ITERATIONS)
     return out
 
 
