@@ -213,6 +213,7 @@ def main() -> None:
     kinds = ["rendering", "plain photo"] + [f"cluttered {m}" for m in methods_asked]
     recon: dict[str, list[list[float]]] = {k: [] for k in kinds}
     per_cat: dict[str, dict[str, list[float]]] = {m: defaultdict(list) for m in methods_asked}
+    per_bg: dict[str, dict[str, list[float]]] = {m: defaultdict(list) for m in methods_asked}
     failures = 0
     thumbs: list[tuple[float, Image.Image]] = []
     for rec in records:
@@ -238,6 +239,7 @@ def main() -> None:
                 m_iou = mask_iou(found, truth)
                 mask_ious[m].append(m_iou)
                 per_cat[m][names.get(rec.synset, rec.synset)].append(m_iou)
+                per_bg[m][bg_path.stem.split("__")[-1]].append(m_iou)
                 seq[f"cluttered {m}"].append(prep.view)
             thumbs.append((m_iou, thumbnail(photo, prep.mask, prep.view)))
             if m_iou < 0.9:
@@ -275,9 +277,10 @@ def main() -> None:
               f"{1000 * statistics.median(times[m]):>9.0f} ms {1000 * max(times[m]):>4.0f} ms"
               f" {1000 * statistics.median(cpu[m]):>8.0f} ms  {dict(used[m])}")
     print(f"({failures} failure pictures of {last} in {out})")
-    for m in methods_asked:
-        print(f"mask IoU per category, {m}: " + ", ".join(
-            f"{c} {np.mean(v):.3f}" for c, v in sorted(per_cat[m].items())))
+    for group, by in (("category", per_cat), ("backdrop", per_bg)):
+        for m in methods_asked:
+            print(f"mask IoU per {group}, {m}: " + ", ".join(
+                f"{c} {np.mean(v):.3f} ({len(v)})" for c, v in sorted(by[m].items())))
     if args.mask_only:
         return
     print(f"{'views given as':>18} {'IoU @1 view':>12} {'IoU @' + str(args.views) + ' views':>13}")
