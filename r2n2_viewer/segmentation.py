@@ -358,11 +358,8 @@ def hybrid_mask(
     colour-edge seeds (probable object where either says so); strokes are hard seeds (they
     win). With no object found, on the whole picture."""
     prob = learned_probability(rgb, cancel_check)
-    region = _region(prob, foreground)
-    if region is None:
-        return grabcut_mask(rgb, foreground, background, cancel_check=cancel_check,
-                            prior=prob, edge_seeds=True, iterations=HYBRID_ITERATIONS)
-    part = (slice(region[0], region[1]), slice(region[2], region[3]))
+    y0, y1, x0, x1 = _region(prob, foreground) or (0, rgb.shape[0], 0, rgb.shape[1])
+    part = (slice(y0, y1), slice(x0, x1))
     out = np.zeros(rgb.shape[:2], bool)
     out[part] = grabcut_mask(
         np.ascontiguousarray(rgb[part]), None if foreground is None else foreground[part],
